@@ -1,0 +1,30 @@
+"""Hydra entry point: `python -m morec_pareto` / `morec-pareto`."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from morec_pareto.pipeline import run
+
+log = logging.getLogger("morec_pareto")
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> float:
+    """Run the pipeline; returns the validation hypervolume (what a sweeper would maximise)."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    summary = run(cfg, run_dir)
+    log.info(
+        "hypervolume %.5g (test %.5g), %d front points, %d evaluations, %.1f s",
+        summary["hypervolume"], summary["test_hypervolume"], summary["n_front"], summary["n_evals"], summary["runtime_s"],
+    )
+    print(f"run folder: {run_dir}\n  front: {run_dir / 'front.csv'}\n  figure: {run_dir / 'pareto.png'}")
+    return float(summary["hypervolume"])
+
+
+if __name__ == "__main__":
+    main()

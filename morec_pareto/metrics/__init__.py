@@ -1,0 +1,1 @@
+"""Ranking-accuracy metrics under full ranking."""

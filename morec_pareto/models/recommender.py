@@ -1,0 +1,53 @@
+"""The recommender: item encoder, user encoder and two-headed scorer wired together."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from morec_pareto.models.item_encoder import ItemEncoder
+from morec_pareto.models.scorer import Scorer
+from morec_pareto.models.user_encoder import UserEncoder
+from morec_pareto.types import BEHAVIOURS, Interactions
+
+
+class Recommender(nn.Module):
+    """User states from the behaviour sequence, item states from attributes, pair logits from the scorer."""
+
+    def __init__(self, item_encoder: ItemEncoder, user_encoder: UserEncoder, scorer: Scorer) -> None:
+        super().__init__()
+        self.item_encoder = item_encoder
+        self.user_encoder = user_encoder
+        self.scorer = scorer
+
+    def logits(self, h_u: torch.Tensor, items: torch.Tensor, preference: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (B, M, 2) of B user states (B, d) against M 1-based item ids (M,) or per-row items (B, M)."""
+        h_i = self.item_encoder(items)
+        if h_i.dim() == 2:
+            h_i = h_i[None]
+        pref = None if preference is None else preference[:, None, :]
+        return self.scorer(h_u[:, None, :], h_i, pref)
+
+
+def build_recommender(
+    data: Interactions,
+    max_len: int = 50,
+    d_model: int = 64,
+    user_layers: int = 2,
+    item_layers: int = 1,
+    n_heads: int = 2,
+    mlp_hidden: tuple[int, ...] = (64,),
+    dropout: float = 0.2,
+    n_price_buckets: int = 10,
+    n_preferences: int = 0,
+) -> Recommender:
+    """Build the encoders and the scorer for a data set (sizes come from the data, not the config)."""
+    item_encoder = ItemEncoder(
+        data.n_items, data.item_category, data.item_tags, data.item_price, data.n_categories, data.n_tags,
+        d_model=d_model, n_layers=item_layers, n_heads=n_heads, n_price_buckets=n_price_buckets, dropout=dropout,
+    )
+    user_encoder = UserEncoder(
+        item_encoder.id_embedding, len(BEHAVIOURS), max_len, d_model=d_model, n_layers=user_layers,
+        n_heads=n_heads, dropout=dropout,
+    )
+    scorer = Scorer(d_model, tuple(mlp_hidden), dropout=0.0, n_preferences=n_preferences)  # pair-level dropout costs a quarter of training time
+    return Recommender(item_encoder, user_encoder, scorer)

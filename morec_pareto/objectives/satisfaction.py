@@ -1,0 +1,40 @@
+"""Satisfaction objectives: NDCG of the held-out item, recall, and oracle NDCG of true click probability."""
+from __future__ import annotations
+
+import numpy as np
+
+from morec_pareto.objectives.registry import register
+from morec_pareto.types import StageData
+
+
+def _discounts(k: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(k) + 2.0)
+
+
+@register("ndcg", "satisfaction", "NDCG@{k}")
+def ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
+    """Sum over users of NDCG@K of the single held-out item: 1/log2(pos + 2) if it is in the list at pos."""
+    hits = lists == data.targets[None, :, None]  # (P, U, K)
+    return (hits * _discounts(lists.shape[2])).sum(axis=(1, 2))
+
+
+@register("recall", "satisfaction", "Recall@{k}")
+def recall(lists: np.ndarray, data: StageData) -> np.ndarray:
+    """Sum over users of Recall@K (= Hit@K with one held-out item)."""
+    return (lists == data.targets[None, :, None]).any(axis=2).sum(axis=1).astype(float)
+
+
+@register("oracle_ndcg", "satisfaction", "Oracle NDCG@{k} (true P(click))", needs_truth=True)
+def oracle_ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
+    """Sum over users of DCG@K of the true click probabilities over the ideal DCG@K.
+
+    oracle_ndcg_u = sum_k P(click|u, i_k)/log2(k+2) / the same for the K items of highest P(click).
+    """
+    if data.true_click is None:
+        raise ValueError("objective 'oracle_ndcg' needs ground truth, which only synthetic data has")
+    k = lists.shape[2]
+    gains = np.take_along_axis(data.true_click[None], lists, axis=2)  # (P, U, K)
+    dcg = (gains * _discounts(k)).sum(axis=2)
+    best = np.sort(np.partition(data.true_click, -k, axis=1)[:, -k:], axis=1)[:, ::-1]  # (U, K) ideal gains
+    idcg = (best * _discounts(k)).sum(axis=1)
+    return (dcg / np.maximum(idcg, 1e-12)[None]).sum(axis=1)

@@ -1,0 +1,153 @@
+"""The main job, stage by stage: data -> encoders + scorer -> score tables -> NSGA-II -> front on test."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from morec_pareto.data.split import leave_one_out
+from morec_pareto.io import atomic_path, write_csv, write_json
+from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
+from morec_pareto.metrics.baselines import popularity_scores
+from morec_pareto.models.recommender import build_recommender
+from morec_pareto.objectives.registry import get_objective
+from morec_pareto.report.indicators import hypervolume, nondominated_mask
+from morec_pareto.report.plots import pareto_figure, save_figure
+from morec_pareto.search.problem import evaluate_population
+from morec_pareto.search.run import SearchResult, run_search
+from morec_pareto.search.strategies import Strategy
+from morec_pareto.training.fit import fit
+from morec_pareto.training.scoring import stage_data
+from morec_pareto.types import Split, StageData
+
+log = logging.getLogger(__name__)
+
+
+def resolve_objectives(names: list[str] | None, has_truth: bool) -> tuple[str, ...]:
+    """The (satisfaction, revenue) pair to optimise: the oracle pair on synthetic data unless configured."""
+    if names is None:
+        names = ["oracle_ndcg", "oracle_revenue"] if has_truth else ["ndcg", "expected_revenue"]
+    objectives = tuple(names)
+    for name in objectives:
+        if get_objective(name).needs_truth and not has_truth:
+            raise ValueError(f"objectives.names: {name!r} needs ground truth, which this data set does not have")
+    return objectives
+
+
+def reference_point(configured: list[float] | None, objectives: tuple[str, ...]) -> np.ndarray:
+    """The fixed hypervolume reference point: from config, else each objective's worst value (0)."""
+    if configured is not None:
+        if len(configured) != len(objectives):
+            raise ValueError(f"objectives.reference_point needs {len(objectives)} values, got {len(configured)}")
+        return np.asarray(configured, dtype=float)
+    return np.zeros(len(objectives))
+
+
+def accuracy_report(data: StageData) -> dict[str, float]:
+    """Full-ranking accuracy of the satisfaction-only ranking (relevance head), earlier items not masked."""
+    return ranking_metrics(target_ranks(data.relevance, data.targets))
+
+
+def eval_users(split: Split, max_users: int, seed: int) -> np.ndarray:
+    """All users, or a seeded sample of `max_users` on large data (the search cost grows with users)."""
+    users = np.arange(split.sequences.n_users)
+    if len(users) > max_users:
+        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
+    return users
+
+
+def _write_outputs(
+    run_dir: Path, result: SearchResult, order: np.ndarray, test_F: np.ndarray, objectives: tuple[str, ...],
+    k: int, title: str,
+) -> pd.DataFrame:
+    """front.csv (rows `order` of the evaluations), evaluations.csv, history.csv and the figure."""
+    names = list(result.var_names)
+    front = pd.DataFrame(result.X[order], columns=names)
+    front["satisfaction"], front["revenue"] = result.F[order, 0], result.F[order, 1]
+    front["test_satisfaction"], front["test_revenue"] = test_F[:, 0], test_F[:, 1]
+    write_csv(front, run_dir / "front.csv")
+    evaluations = pd.DataFrame(result.X, columns=names)
+    evaluations.insert(0, "generation", result.generation)
+    evaluations["satisfaction"], evaluations["revenue"] = result.F[:, 0], result.F[:, 1]
+    write_csv(evaluations, run_dir / "evaluations.csv")
+    write_csv(pd.DataFrame(result.history), run_dir / "history.csv")
+    labels = [get_objective(n).label.format(k=k) for n in objectives]
+    fig = pareto_figure(result.F, result.F[order], labels[0], labels[1], title, test_front=test_F)
+    save_figure(fig, run_dir / "pareto")
+    return front
+
+
+def run(cfg: DictConfig, run_dir: Path) -> dict:
+    """Run the whole pipeline for one config and write the run folder; returns the summary."""
+    start = time.perf_counter()
+    seed = int(cfg.seed)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    data = instantiate(cfg.data)
+    split = leave_one_out(data)
+    log.info("data %s: %d users, %d items, %d events", data.name, data.n_users, data.n_items, data.n_events)
+
+    model = build_recommender(data, **OmegaConf.to_container(cfg.model, resolve=True))
+    train_cfg = OmegaConf.to_container(cfg.train, resolve=True)
+    fit_result = fit(model, split, seed=seed, progress=cfg.progress, **train_cfg)
+    with atomic_path(run_dir / "model.pt") as tmp:
+        torch.save({"state_dict": model.state_dict(), "model": OmegaConf.to_container(cfg.model, resolve=True),
+                    "fit": fit_result.__dict__}, tmp)
+
+    obj_cfg = cfg.objectives
+    objectives = resolve_objectives(obj_cfg.names, data.truth is not None)
+    ref = reference_point(obj_cfg.reference_point, objectives)
+    users = eval_users(split, int(obj_cfg.max_users), seed)
+    valid, test = stage_data(model, split, "valid", users), stage_data(model, split, "test", users)
+
+    strategy = Strategy(**OmegaConf.to_container(cfg.strategy, resolve=True))
+    search_cfg = cfg.search
+    result = run_search(
+        strategy, valid, objectives, ref, k=int(obj_cfg.k), mask_seen=bool(obj_cfg.mask_seen),
+        pop_size=int(search_cfg.pop_size), n_gen=int(search_cfg.n_gen), seed=seed,
+        checkpoint=run_dir / "checkpoint.pkl" if search_cfg.checkpoint else None, progress=cfg.progress,
+    )
+    front_mask = result.front_mask
+    order = np.flatnonzero(front_mask)[np.argsort(-result.F[front_mask, 0], kind="stable")]
+    policy = strategy.make_policy(int(obj_cfg.k), bool(obj_cfg.mask_seen))
+    test_F = evaluate_population(policy, result.X[order], test, objectives)
+    title = f"{strategy.name} on {data.name}, seed {seed}"
+    _write_outputs(run_dir, result, order, test_F, objectives, int(obj_cfg.k), title)
+
+    summary = {
+        "strategy": strategy.name,
+        "seed": seed,
+        "data": data.name,
+        "objectives": list(objectives),
+        "k": int(obj_cfg.k),
+        "reference_point": ref.tolist(),
+        "hypervolume": hypervolume(result.F[front_mask], ref),
+        "test_hypervolume": hypervolume(test_F[nondominated_mask(test_F)], ref),
+        "n_front": int(front_mask.sum()),
+        "n_evals": int(len(result.F)),
+        "n_trainings": 1,
+        "runtime_s": time.perf_counter() - start,
+        "train_seconds": fit_result.train_seconds,
+        "search_seconds": result.seconds,
+        "accuracy": accuracy_report(test),
+        "accuracy_valid": accuracy_report(valid),
+        "accuracy_popularity": ranking_metrics(target_ranks(popularity_scores(split, "test", users), test.targets)),
+        "accuracy_masked": {
+            "test": ranking_metrics(target_ranks(test.relevance, test.targets, test.seen)),
+            "valid": ranking_metrics(target_ranks(valid.relevance, valid.targets, valid.seen)),
+        },
+        "training": {"best_epoch": fit_result.best_epoch, "epochs_run": fit_result.epochs_run,
+                     "seconds_per_epoch": fit_result.seconds_per_epoch,
+                     "best_valid_ndcg@10": fit_result.best_valid_ndcg},
+        "n_eval_users": int(len(users)),
+        "prices_simulated": bool(data.prices_simulated),
+    }
+    write_json(summary, run_dir / "summary.json")
+    (run_dir / "checkpoint.pkl").unlink(missing_ok=True)
+    return summary

@@ -1,0 +1,44 @@
+"""Front indicators in natural units (higher is better): non-dominated filter, hypervolume, IGD+.
+
+pymoo minimises, so objectives are negated here and only here (`to_minimisation`).
+"""
+from __future__ import annotations
+
+import numpy as np
+from pymoo.indicators.hv import HV
+from pymoo.indicators.igd_plus import IGDPlus
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+
+def to_minimisation(F: np.ndarray) -> np.ndarray:
+    """Maximised objectives in natural units -> pymoo's minimisation convention."""
+    return -np.asarray(F, dtype=float)
+
+
+def nondominated_mask(F: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows of F (n, m) not dominated by any other row; duplicates keep their first copy."""
+    F = np.asarray(F, dtype=float)
+    mask = np.zeros(len(F), dtype=bool)
+    if len(F) == 0:
+        return mask
+    _, first = np.unique(F, axis=0, return_index=True)
+    front = NonDominatedSorting().do(to_minimisation(F[first]), only_non_dominated_front=True)
+    mask[first[front]] = True
+    return mask
+
+
+def hypervolume(F: np.ndarray, reference_point: np.ndarray) -> float:
+    """Hypervolume dominated by F (natural units, maximised) and bounded below by `reference_point`.
+
+    Points not strictly better than the reference point in every objective contribute nothing.
+    """
+    F = np.asarray(F, dtype=float).reshape(-1, len(reference_point))
+    F = F[(F > np.asarray(reference_point)).all(axis=1)]
+    if len(F) == 0:
+        return 0.0
+    return float(HV(ref_point=to_minimisation(reference_point))(to_minimisation(F)))
+
+
+def igd_plus(F: np.ndarray, reference_front: np.ndarray) -> float:
+    """IGD+ of F against a reference front, both in natural units (lower is better)."""
+    return float(IGDPlus(to_minimisation(reference_front))(to_minimisation(F)))

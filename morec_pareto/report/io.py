@@ -1,0 +1,49 @@
+"""Read run folders back: summary, front, evaluations, history and the resolved config."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run folder's outputs."""
+
+    path: Path
+    summary: dict
+    front: pd.DataFrame
+    evaluations: pd.DataFrame
+    history: pd.DataFrame
+    config: DictConfig | None
+
+
+def load_run(path: str | Path) -> RunRecord:
+    """Load a run folder written by `morec-pareto`; errors name the missing file."""
+    path = Path(path)
+    missing = [n for n in ("summary.json", "front.csv", "evaluations.csv", "history.csv") if not (path / n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{path}: not a complete run folder, missing {', '.join(missing)}")
+    config_file = path / ".hydra" / "config.yaml"
+    return RunRecord(
+        path=path,
+        summary=json.loads((path / "summary.json").read_text()),
+        front=pd.read_csv(path / "front.csv"),
+        evaluations=pd.read_csv(path / "evaluations.csv"),
+        history=pd.read_csv(path / "history.csv"),
+        config=OmegaConf.load(config_file) if config_file.is_file() else None,
+    )
+
+
+def find_runs(paths: list[str | Path]) -> list[Path]:
+    """Run folders under each path (a run folder itself, or a multirun folder holding many)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if (p / "summary.json").is_file():
+            found.append(p)
+        else:
+            found.extend(sorted(s.parent for s in p.rglob("summary.json")))
+    return found

@@ -1,0 +1,73 @@
+"""Figures of fronts: satisfaction vs revenue, evaluated points faint, front highlighted."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from morec_pareto.io import atomic_path  # noqa: E402
+
+# Okabe-Ito: a colour-blind-safe palette.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+
+def _staircase(front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of the attainment staircase of a maximised 2-D front."""
+    order = np.argsort(front[:, 0])
+    x, y = front[order, 0], front[order, 1]
+    xs = np.repeat(x, 2)[1:]
+    ys = np.repeat(y, 2)[:-1]
+    return xs, ys
+
+
+def plot_front(
+    ax: plt.Axes,
+    evaluated: np.ndarray | None,
+    front: np.ndarray,
+    label: str = "front",
+    color: str = PALETTE[0],
+    test_front: np.ndarray | None = None,
+) -> None:
+    """Draw evaluated points (faint), the front (highlighted, with its staircase) and optionally its test scores."""
+    if evaluated is not None and len(evaluated):
+        ax.scatter(evaluated[:, 0], evaluated[:, 1], s=6, color="0.6", alpha=0.35, lw=0, label="evaluated", zorder=1)
+    if len(front):
+        xs, ys = _staircase(front)
+        ax.plot(xs, ys, color=color, lw=1.2, zorder=2)
+        ax.scatter(front[:, 0], front[:, 1], s=22, color=color, edgecolor="white", lw=0.5, label=label, zorder=3)
+    if test_front is not None and len(test_front):
+        ax.scatter(test_front[:, 0], test_front[:, 1], s=22, facecolor="none", edgecolor=PALETTE[3], lw=0.8,
+                   label="front re-scored on test", zorder=3)
+
+
+def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
+    """Write `stem`.pdf (vector) and `stem`.png (300 dpi) atomically; return both paths."""
+    paths = []
+    for ext in ("pdf", "png"):
+        path = Path(f"{stem}.{ext}")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=300, bbox_inches="tight")
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def pareto_figure(
+    evaluated: np.ndarray, front: np.ndarray, xlabel: str, ylabel: str, title: str = "",
+    test_front: np.ndarray | None = None,
+) -> plt.Figure:
+    """The run's satisfaction-vs-revenue figure."""
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    plot_front(ax, evaluated, front, label="Pareto front (validation)", test_front=test_front)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,151 @@
+"""Train the recommender end to end on a weighted sum of objective losses, all positions in one pass."""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from morec_pareto.data.split import training_windows
+from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
+from morec_pareto.models.recommender import Recommender
+from morec_pareto.training.losses import revenue_loss, satisfaction_loss
+from morec_pareto.training.scoring import score_matrix
+from morec_pareto.types import PURCHASE, Split
+
+
+@dataclass
+class FitResult:
+    """What training did: the best epoch by validation NDCG@10 and per-epoch records."""
+
+    best_epoch: int
+    best_valid_ndcg: float
+    epochs_run: int
+    train_seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.train_seconds / max(1, self.epochs_run)
+
+
+def batch_losses(
+    model: Recommender,
+    windows: torch.Tensor,
+    behaviours: torch.Tensor,
+    price: torch.Tensor,
+    n_negatives: int,
+    generator: torch.Generator,
+    preference: torch.Tensor | None = None,
+    full_softmax: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Both objective losses of one batch of windows (B, L+1); every position predicts the next event.
+
+    `price` (I+1,) holds prices normalised to mean 1 at index item+1. `preference` (B, n_obj) is fed to
+    a preference-conditioned scorer. With `full_softmax`, the satisfaction loss adds a cross-entropy over
+    every item on the scorer's bilinear (GMF) part: many negatives matter more than depth, and only
+    that part is cheap enough to score against all items.
+    """
+    inputs, targets = windows[:, :-1], windows[:, 1:]
+    states = model.user_encoder(inputs, behaviours[:, :-1])  # (B, L, d)
+    valid = (targets > 0) & (inputs > 0)
+    rows = valid.nonzero(as_tuple=True)[0]
+    h_u = states[valid]  # (N, d)
+    pos = targets[valid]  # (N,)
+    bought = behaviours[:, 1:][valid] == PURCHASE
+    n_items = len(price) - 1
+    neg = torch.randint(1, n_items + 1, (n_negatives,), generator=generator)  # (M,) shared negatives
+    if full_softmax:
+        h_every = model.item_encoder(torch.arange(1, n_items + 1))  # (I, d)
+        h_pos, h_neg = h_every[pos - 1], h_every[neg - 1]
+    else:
+        uniq, inverse = torch.unique(torch.cat([pos, neg]), return_inverse=True)
+        h_all = model.item_encoder(uniq)
+        h_pos, h_neg = h_all[inverse[: len(pos)]], h_all[inverse[len(pos):]]
+    pref_rows = None if preference is None else preference[rows]
+    pos_logits = model.scorer(h_u, h_pos, pref_rows)  # (N, 2)
+    neg_logits = model.scorer(h_u[:, None, :], h_neg[None], None if pref_rows is None else pref_rows[:, None, :])  # (N, M, 2)
+    accidental = neg[None, :] == pos[:, None]
+    satisfaction = satisfaction_loss(pos_logits[:, 0], neg_logits[..., 0], accidental)
+    if full_softmax:
+        satisfaction = satisfaction + F.cross_entropy(model.scorer.bilinear(h_u, h_every), pos - 1)
+    return {
+        "satisfaction": satisfaction,
+        "revenue": revenue_loss(pos_logits[:, 1], neg_logits[..., 1], bought, price[pos], price[neg], accidental),
+    }
+
+
+def validation_metrics(model: Recommender, split: Split, users: np.ndarray | None = None) -> dict[str, float]:
+    """Validation accuracy under full ranking, earlier items not masked (RecBole's protocol)."""
+    users = np.arange(split.sequences.n_users) if users is None else users
+    relevance = score_matrix(model, split, "valid", users, heads=(0,))[0]
+    return ranking_metrics(target_ranks(relevance, split.targets("valid")[users]))
+
+
+def fit(
+    model: Recommender,
+    split: Split,
+    loss_weights: dict[str, float],
+    epochs: int = 30,
+    batch_size: int = 16,
+    lr: float = 2e-3,
+    weight_decay: float = 0.0,
+    n_negatives: int = 128,
+    full_softmax: bool = True,
+    patience: int = 5,
+    seed: int = 0,
+    max_eval_users: int = 5000,
+    progress: bool = True,
+) -> FitResult:
+    """Train with AdamW on sum_k w_k L_k; keep the weights of the best validation NDCG@10 epoch."""
+    unknown = set(loss_weights) - {"satisfaction", "revenue"}
+    if unknown:
+        raise ValueError(f"train.loss_weights has unknown objective(s) {sorted(unknown)}; use satisfaction, revenue")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
+    max_len = model.user_encoder.max_len
+    _, windows, behaviours = training_windows(split, max_len)
+    windows_t, behaviours_t = torch.as_tensor(windows), torch.as_tensor(behaviours)
+    price = split.data.item_price / split.data.item_price.mean()
+    price_t = torch.as_tensor(np.concatenate([[0.0], price]), dtype=torch.float32)
+    eval_users = np.arange(split.sequences.n_users)
+    if len(eval_users) > max_eval_users:
+        eval_users = np.sort(rng.choice(eval_users, max_eval_users, replace=False))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    result = FitResult(best_epoch=-1, best_valid_ndcg=-1.0, epochs_run=0, train_seconds=0.0)
+    best_state = copy.deepcopy(model.state_dict())
+    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress)
+    for epoch in bar:
+        start = time.perf_counter()
+        model.train()
+        order = rng.permutation(len(windows))
+        totals = {"satisfaction": 0.0, "revenue": 0.0}
+        for b in range(0, len(order), batch_size):
+            idx = torch.as_tensor(order[b : b + batch_size])
+            losses = batch_losses(model, windows_t[idx], behaviours_t[idx], price_t, n_negatives, generator,
+                                  full_softmax=full_softmax)
+            loss = sum(loss_weights.get(k, 0.0) * v for k, v in losses.items())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            for k, v in losses.items():
+                totals[k] += v.item() * len(idx) / len(order)
+        valid = validation_metrics(model, split, eval_users)
+        result.train_seconds += time.perf_counter() - start
+        result.epochs_run = epoch + 1
+        record = {"epoch": epoch, **{f"loss_{k}": v for k, v in totals.items()}, "valid_ndcg@10": valid["ndcg@10"]}
+        result.history.append(record)
+        bar.set_postfix(loss=f"{totals['satisfaction']:.3f}", ndcg10=f"{valid['ndcg@10']:.4f}")
+        if valid["ndcg@10"] > result.best_valid_ndcg:
+            result.best_epoch, result.best_valid_ndcg = epoch, valid["ndcg@10"]
+            best_state = copy.deepcopy(model.state_dict())
+        elif epoch - result.best_epoch >= patience:
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    return result

@@ -1,0 +1,70 @@
+"""Score every (user, item) pair with a trained model, in batches, once per model and stage."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from morec_pareto.data.split import padded_history, seen_matrix
+from morec_pareto.models.recommender import Recommender
+from morec_pareto.types import PURCHASE, ScoreTable, Split, StageData
+
+
+@torch.no_grad()
+def score_matrix(
+    model: Recommender,
+    split: Split,
+    stage: str,
+    users: np.ndarray | None = None,
+    batch_size: int = 256,
+    heads: tuple[int, ...] = (0, 1),
+    preference: np.ndarray | None = None,
+) -> np.ndarray:
+    """Logits (len(heads), U, I) of each user's history at `stage` against every item."""
+    was_training = model.training
+    model.eval()
+    max_len = model.user_encoder.max_len
+    users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
+    n_items = split.data.n_items
+    all_items = torch.arange(1, n_items + 1)
+    h_items = model.item_encoder(all_items)  # (I, d)
+    out = np.empty((len(heads), len(users), n_items), dtype=np.float32)
+    for start in range(0, len(users), batch_size):
+        chunk = users[start : start + batch_size]
+        items, behaviours = padded_history(split, stage, max_len, chunk)
+        h_u = model.user_encoder.encode(torch.as_tensor(items), torch.as_tensor(behaviours))
+        pref = None
+        if preference is not None:
+            pref = torch.as_tensor(preference, dtype=torch.float32).expand(len(chunk), -1)[:, None, :]
+        logits = model.scorer(h_u[:, None, :], h_items[None], pref)  # (B, I, 2)
+        out[:, start : start + len(chunk)] = logits[..., list(heads)].permute(2, 0, 1).numpy()
+    model.train(was_training)
+    return out
+
+
+def score_table(
+    model: Recommender, split: Split, stage: str, users: np.ndarray | None = None, preference: np.ndarray | None = None,
+) -> ScoreTable:
+    """The cached score table the search ranks from: relevance logits and P(buy) for every pair."""
+    users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
+    logits = score_matrix(model, split, stage, users, preference=preference)
+    purchase = 1.0 / (1.0 + np.exp(-logits[1]))
+    return ScoreTable(
+        stage=stage, relevance=logits[0], purchase=purchase.astype(np.float32),
+        targets=split.targets(stage)[users], seen=seen_matrix(split, stage, users),
+    )
+
+
+def stage_data(
+    model: Recommender, split: Split, stage: str, users: np.ndarray | None = None, preference: np.ndarray | None = None,
+) -> StageData:
+    """The cached inputs of ranking and objectives for `stage`: score table plus ground truth when known."""
+    users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
+    table = score_table(model, split, stage, users, preference)
+    end = split.sequences.offsets[1:][users] - (2 if stage == "valid" else 1)
+    truth = split.data.truth
+    return StageData(
+        relevance=table.relevance, purchase=table.purchase, seen=table.seen, targets=table.targets,
+        target_bought=split.sequences.behaviours[end] == PURCHASE, price=split.data.item_price,
+        true_click=None if truth is None else truth.click_prob(users).astype(np.float32),
+        true_buy=None if truth is None else truth.buy_prob(users).astype(np.float32),
+    )

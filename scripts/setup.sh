@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Create .venv and install morec-pareto with the CPU build of torch (installed first, so no CUDA build is pulled).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet "torch==2.13.0" || .venv/bin/python -m pip install --quiet "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+.venv/bin/python -m pip install --quiet -e ".[test,parquet]"

@@ -1,0 +1,79 @@
+"""The `debug=tiny` main job through the CLI: every output, valid and consistent."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_cli
+from morec_pareto.report.indicators import hypervolume, nondominated_mask
+
+RUN_FILES = [".hydra/config.yaml", "model.pt", "front.csv", "evaluations.csv", "history.csv", "summary.json",
+             "pareto.png", "pareto.pdf"]
+
+
+def test_every_output_exists(tiny_run):
+    for name in RUN_FILES:
+        assert (tiny_run / name).is_file(), name
+    assert not (tiny_run / "checkpoint.pkl").exists()
+    assert (tiny_run / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pdf = (tiny_run / "pareto.pdf").read_bytes()
+    assert pdf[:5] == b"%PDF-" and b"%%EOF" in pdf[-64:]
+
+
+def test_front_is_mutually_nondominated_and_consistent(tiny_run):
+    front = pd.read_csv(tiny_run / "front.csv")
+    evaluations = pd.read_csv(tiny_run / "evaluations.csv")
+    summary = json.loads((tiny_run / "summary.json").read_text())
+    assert {"w_satisfaction", "price_exponent", "temperature", "pool_fraction", "satisfaction", "revenue",
+            "test_satisfaction", "test_revenue"} <= set(front.columns)
+    F = front[["satisfaction", "revenue"]].to_numpy()
+    assert nondominated_mask(F).all()
+    # the front is exactly the non-dominated set of everything evaluated
+    E = evaluations[["satisfaction", "revenue"]].to_numpy()
+    assert len(front) == nondominated_mask(E).sum() == summary["n_front"]
+    assert len(evaluations) == summary["n_evals"] and evaluations["generation"].min() == 1
+    ref = np.array(summary["reference_point"])
+    assert (F > ref).all() and (front[["test_satisfaction", "test_revenue"]].to_numpy() > ref).all()
+    assert summary["hypervolume"] == pytest.approx(hypervolume(F, ref))
+
+
+def test_history_hypervolume_never_decreases(tiny_run):
+    history = pd.read_csv(tiny_run / "history.csv")
+    assert list(history.columns[:4]) == ["generation", "n_evals", "hypervolume", "n_nondominated"]
+    assert (np.diff(history["hypervolume"]) >= 0).all()
+    assert (np.diff(history["n_evals"]) > 0).all()
+
+
+def test_summary_keys(tiny_run):
+    summary = json.loads((tiny_run / "summary.json").read_text())
+    for key in ("strategy", "seed", "data", "reference_point", "hypervolume", "test_hypervolume", "n_front",
+                "n_evals", "runtime_s", "accuracy"):
+        assert key in summary, key
+    assert summary["strategy"] == "weighted" and summary["data"] == "synthetic-tiny"
+    for key in ("ndcg@10", "recall@10", "mrr@10"):
+        assert 0.0 <= summary["accuracy"][key] <= 1.0
+    assert summary["test_hypervolume"] > 0
+
+
+def test_same_seed_gives_the_same_front(tiny_run, tmp_path):
+    run_cli("debug=tiny", f"hydra.run.dir={tmp_path}")
+    assert (tmp_path / "front.csv").read_text() == (tiny_run / "front.csv").read_text()
+
+
+def test_multirun_sweeps_strategies(tmp_path):
+    run_cli("-m", "debug=tiny", "strategy=non_weighted,grid", "search.n_gen=2", f"hydra.sweep.dir={tmp_path}")
+    summaries = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/summary.json"))]
+    assert sorted(s["strategy"] for s in summaries) == ["grid", "non_weighted"]
+    front = pd.read_csv(next(tmp_path.glob("*non_weighted*/front.csv")))
+    assert "w_satisfaction" not in front.columns and "price_exponent" in front.columns
+
+
+def test_bad_override_fails_with_the_key(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "morec_pareto", "debug=tiny", "data.price_scale=-1",
+                           f"hydra.run.dir={tmp_path}"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "data.price_scale" in proc.stderr
+    assert not (tmp_path / "summary.json").exists()

@@ -1,0 +1,75 @@
+"""Encoders and scorer: shapes, causal masking, padding, conditioning."""
+import numpy as np
+import pytest
+import torch
+
+from morec_pareto.data.split import padded_history
+from morec_pareto.models.recommender import build_recommender
+from morec_pareto.models.scorer import Scorer
+
+
+@pytest.fixture(scope="module")
+def model(tiny_split):
+    torch.manual_seed(0)
+    m = build_recommender(tiny_split.data, max_len=12, d_model=16, user_layers=2, n_heads=2)
+    return m.eval()
+
+
+def test_shapes(model, tiny_split):
+    items, behaviours = padded_history(tiny_split, "valid", 12, np.arange(5))
+    states = model.user_encoder(torch.as_tensor(items), torch.as_tensor(behaviours))
+    assert states.shape == (5, 12, 16)
+    h_i = model.item_encoder(torch.arange(1, 8))
+    assert h_i.shape == (7, 16)
+    logits = model.logits(states[:, -1], torch.arange(1, 8))
+    assert logits.shape == (5, 7, 2)
+
+
+def test_user_encoder_is_causal(model, tiny_split):
+    items, behaviours = padded_history(tiny_split, "valid", 12, np.arange(4))
+    items, behaviours = torch.as_tensor(items), torch.as_tensor(behaviours)
+    changed = items.clone()
+    changed[:, 8] = 1 + (changed[:, 8] % 5)
+    a, b = model.user_encoder(items, behaviours), model.user_encoder(changed, behaviours)
+    assert torch.allclose(a[:, :8], b[:, :8])
+    assert not torch.allclose(a[:, 8:], b[:, 8:])
+
+
+def test_padding_is_ignored_and_never_nan(model):
+    items = torch.tensor([[0, 0, 0, 5, 7, 9, 2, 3, 4, 1, 6, 8], [0] * 11 + [3]])
+    behaviours = torch.zeros_like(items)
+    states = model.user_encoder(items, behaviours)
+    assert torch.isfinite(states).all()
+    other_pad = items.clone()
+    other_pad[0, :3] = 0  # same padding, must give the same last state regardless of what pads hold
+    assert torch.allclose(model.user_encoder.encode(items, behaviours), model.user_encoder.encode(other_pad, behaviours))
+
+
+def test_item_encoder_uses_attributes(model):
+    # items sharing nothing but the id slot differ once the attribute gate opens
+    with torch.no_grad():
+        model.item_encoder.attribute_gate.fill_(1.0)
+        model.item_encoder.id_embedding.weight.zero_()
+        h = model.item_encoder(torch.arange(1, 20))
+        model.item_encoder.attribute_gate.fill_(0.0)
+    assert h.std(dim=0).mean() > 0
+
+
+def test_scorer_bilinear_is_the_gmf_part_of_the_head():
+    torch.manual_seed(0)
+    scorer = Scorer(d_model=8, hidden=(16,)).eval()
+    h_u, h_i = torch.randn(3, 8), torch.randn(5, 8)
+    w = scorer.heads.weight[0, :8]
+    expected = torch.einsum("ud,id,d->ui", h_u, h_i, w)
+    assert torch.allclose(scorer.bilinear(h_u, h_i), expected, atol=1e-5)
+    assert scorer(h_u[:, None], h_i[None]).shape == (3, 5, 2)
+
+
+def test_conditioned_scorer_needs_a_preference():
+    scorer = Scorer(d_model=8, hidden=(16,), n_preferences=2)
+    h_u, h_i = torch.randn(3, 8), torch.randn(3, 8)
+    with pytest.raises(ValueError, match="preference"):
+        scorer(h_u, h_i)
+    a = scorer(h_u, h_i, torch.tensor([[1.0, 0.0]]).expand(3, 2))
+    b = scorer(h_u, h_i, torch.tensor([[0.0, 1.0]]).expand(3, 2))
+    assert a.shape == (3, 2) and not torch.allclose(a, b)

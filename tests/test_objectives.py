@@ -1,0 +1,87 @@
+"""Objectives and accuracy metrics against hand-computed values on a 3-user toy."""
+import numpy as np
+import pytest
+
+from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
+from morec_pareto.objectives.registry import OBJECTIVES, evaluate_lists, get_objective, register
+from morec_pareto.types import StageData
+
+
+@pytest.fixture
+def toy() -> tuple[StageData, np.ndarray]:
+    price = np.array([10.0, 20.0, 5.0, 40.0])
+    purchase = np.array([[0.1, 0.5, 0.3, 0.2], [0.4, 0.4, 0.2, 0.05], [0.9, 0.3, 0.3, 0.1]], dtype=np.float32)
+    click = np.array([[0.2, 0.9, 0.1, 0.4], [0.5, 0.5, 0.5, 0.5], [0.1, 0.2, 0.3, 0.8]], dtype=np.float32)
+    data = StageData(
+        relevance=np.zeros((3, 4), np.float32), purchase=purchase, seen=np.zeros((3, 4), bool),
+        targets=np.array([0, 1, 3]), target_bought=np.array([True, True, False]), price=price,
+        true_click=click, true_buy=purchase / 2,
+    )
+    lists = np.array([[[1, 0], [2, 3], [3, 1]]])  # one candidate, K = 2
+    return data, lists
+
+
+def test_ndcg_by_hand(toy):
+    data, lists = toy
+    # user 0: target at position 1 -> 1/log2(3); user 1: miss; user 2: position 0 -> 1
+    expected = (1 / np.log2(3) + 0 + 1) / 3
+    assert get_objective("ndcg").fn(lists, data)[0] / 3 == pytest.approx(expected)
+    assert get_objective("recall").fn(lists, data)[0] / 3 == pytest.approx(2 / 3)
+
+
+def test_expected_revenue_by_hand(toy):
+    data, lists = toy
+    # u0: 20*.5 + 10*.1 = 11; u1: 5*.2 + 40*.05 = 3; u2: 40*.1 + 20*.3 = 10
+    assert get_objective("expected_revenue").fn(lists, data)[0] / 3 == pytest.approx(8.0)
+    assert get_objective("oracle_revenue").fn(lists, data)[0] / 3 == pytest.approx(4.0)
+
+
+def test_realised_revenue_counts_held_out_purchases_in_the_list(toy):
+    data, lists = toy
+    # u0 bought item 0 (price 10) and it is listed; u1's target is not listed; u2's target was not bought
+    assert get_objective("realised_revenue").fn(lists, data)[0] == pytest.approx(10.0)
+
+
+def test_oracle_ndcg_by_hand(toy):
+    data, lists = toy
+    d = 1 / np.log2(np.arange(2) + 2)
+    u0 = (0.9 * d[0] + 0.2 * d[1]) / (0.9 * d[0] + 0.4 * d[1])
+    u1 = 1.0  # all gains equal
+    u2 = (0.8 * d[0] + 0.2 * d[1]) / (0.8 * d[0] + 0.3 * d[1])
+    assert get_objective("oracle_ndcg").fn(lists, data)[0] / 3 == pytest.approx((u0 + u1 + u2) / 3, rel=1e-6)
+
+
+def test_evaluate_lists_stacks_objectives(toy):
+    data, lists = toy
+    out = evaluate_lists(lists, data, ("ndcg", "expected_revenue"))
+    assert out.shape == (1, 2) and out[0, 1] == pytest.approx(24.0)
+
+
+def test_registry_rejects_unknown_and_duplicate_names():
+    with pytest.raises(ValueError, match="unknown objective 'nope'"):
+        get_objective("nope")
+    with pytest.raises(ValueError, match="already registered"):
+        register("ndcg", "satisfaction", "x")(lambda lists, data: lists)
+    assert {"ndcg", "expected_revenue", "oracle_ndcg", "oracle_revenue"} <= set(OBJECTIVES)
+
+
+def test_oracle_objectives_refuse_data_without_truth(toy):
+    data, lists = toy
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="ground truth"):
+        get_objective("oracle_revenue").fn(lists, replace(data, true_buy=None))
+
+
+def test_full_ranking_metrics_by_hand():
+    scores = np.array([[0.9, 0.8, 0.1, 0.5], [0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.5, 0.5]])
+    targets = np.array([1, 0, 2])
+    ranks = target_ranks(scores, targets)
+    assert list(ranks) == [1, 3, 2]  # ties broken by item id
+    m = ranking_metrics(ranks, ks=(2,))
+    assert m["hit@2"] == pytest.approx(1 / 3)
+    assert m["ndcg@2"] == pytest.approx((1 / np.log2(3)) / 3)
+    assert m["mrr@2"] == pytest.approx(0.5 / 3)
+    seen = np.zeros_like(scores, bool)
+    seen[0, 0] = True  # masking the earlier item lifts user 0's target to the top
+    assert target_ranks(scores, targets, seen)[0] == 0

@@ -1,0 +1,79 @@
+"""Search: NSGA-II against a brute-force front, history, baselines, checkpoint and resume."""
+import pickle
+
+import numpy as np
+import pytest
+
+from morec_pareto.report.indicators import hypervolume, nondominated_mask
+from morec_pareto.search.problem import evaluate_population
+from morec_pareto.search.run import run_search
+from morec_pareto.search.strategies import Strategy, dense_grid, weight_grid
+
+ORACLE = ("oracle_ndcg", "oracle_revenue")
+REF = np.zeros(2)
+
+
+def test_nsga2_reaches_95_percent_of_brute_force_hypervolume(tiny_stages):
+    valid, _ = tiny_stages
+    strategy = Strategy("weighted", "weighted")
+    result = run_search(strategy, valid, ORACLE, REF, pop_size=40, n_gen=20, seed=0, progress=False)
+    policy = strategy.make_policy(10, True)
+    grid = dense_grid(policy, (21, 9, 9, 9))  # 15,309 policies, 15x the NSGA-II budget
+    F_grid = np.concatenate([evaluate_population(policy, X, valid, ORACLE) for X in np.array_split(grid, 16)])
+    hv_grid = hypervolume(F_grid[nondominated_mask(F_grid)], REF)
+    hv_nsga = hypervolume(result.F[result.front_mask], REF)
+    assert hv_nsga >= 0.95 * hv_grid, (hv_nsga, hv_grid)
+
+
+@pytest.mark.parametrize("name, policy, sampler", [("weighted", "weighted", "nsga2"),
+                                                   ("non_weighted", "pareto_layers", "nsga2"),
+                                                   ("grid", "weighted", "weight_grid")])
+def test_strategies_log_every_evaluation_and_monotone_history(tiny_stages, name, policy, sampler):
+    valid, _ = tiny_stages
+    result = run_search(Strategy(name, policy, sampler), valid, ORACLE, REF, pop_size=8, n_gen=4, seed=1,
+                        progress=False)
+    hv = [h["hypervolume"] for h in result.history]
+    assert len(hv) == 4 and all(b >= a for a, b in zip(hv, hv[1:]))
+    assert result.history[-1]["n_evals"] == len(result.F) == len(result.generation)
+    assert result.generation.min() == 1 and result.generation.max() == 4
+    assert hv[-1] == pytest.approx(hypervolume(result.F[result.front_mask], REF))
+    if sampler == "weight_grid":
+        assert len(result.F) == 32 and np.allclose(np.diff(result.X[:, 0]), 1 / 31)
+
+
+def test_weight_grid_holds_other_variables_at_defaults():
+    from morec_pareto.ranking.policies import WeightedPolicy
+
+    X = weight_grid(WeightedPolicy(), 5)
+    assert np.allclose(X[:, 0], [0, 0.25, 0.5, 0.75, 1]) and np.allclose(X[:, 1:], WeightedPolicy().defaults[1:])
+
+
+def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path):
+    valid, _ = tiny_stages
+    strategy = Strategy("weighted", "weighted")
+    kwargs = dict(pop_size=10, n_gen=6, seed=3, progress=False)
+    full = run_search(strategy, valid, ORACLE, REF, **kwargs)
+    again = run_search(strategy, valid, ORACLE, REF, **kwargs)
+    np.testing.assert_array_equal(full.X, again.X)
+
+    # a run killed after 3 generations resumes from its checkpoint without redoing them
+    ckpt = tmp_path / "checkpoint.pkl"
+    run_search(strategy, valid, ORACLE, REF, **{**kwargs, "n_gen": 3}, checkpoint=ckpt)
+    with open(ckpt, "rb") as fh:
+        algorithm = pickle.load(fh)
+    assert algorithm.problem.data is None  # score tables are not pickled
+    algorithm.termination.n_max_gen = 6
+    with open(ckpt, "wb") as fh:
+        pickle.dump(algorithm, fh)
+    resumed = run_search(strategy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
+    assert [h["generation"] for h in resumed.history] == list(range(1, 7))
+    assert len(resumed.F) == len(full.F)
+    assert resumed.history[-1]["hypervolume"] > 0
+
+
+def test_indicators_by_hand():
+    front = np.array([[3.0, 1.0], [2.0, 2.0], [1.0, 3.0]])
+    assert hypervolume(front, np.zeros(2)) == pytest.approx(3 + 2 + 1)  # staircase of unit-wide rectangles
+    assert hypervolume(np.array([[-1.0, 5.0]]), np.zeros(2)) == 0.0  # worse than the reference point
+    F = np.array([[1.0, 1.0], [2.0, 0.5], [0.5, 0.5], [1.0, 1.0]])
+    assert list(nondominated_mask(F)) == [True, True, False, False]
