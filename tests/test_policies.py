@@ -5,7 +5,13 @@ from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from conftest import random_stage
 from morec_pareto.objectives.registry import evaluate_lists
-from morec_pareto.ranking.policies import ParetoLayerPolicy, WeightedPolicy, pool_size
+from morec_pareto.ranking.policies import (
+    EpsilonConstraintPolicy,
+    ParetoLayerPolicy,
+    TchebycheffPolicy,
+    WeightedPolicy,
+    pool_size,
+)
 from morec_pareto.search.problem import evaluate_population
 
 
@@ -98,3 +104,49 @@ def test_masked_lists_never_repeat_seen_items():
 def test_wrong_number_of_variables_is_refused():
     with pytest.raises(ValueError, match="expects 2 variables"):
         ParetoLayerPolicy().rank(np.zeros((1, 3)), random_stage())
+
+
+def _loop_tchebycheff(x, data, k, mask_seen):
+    w, alpha, tau, frac = x
+    n_pool = pool_size(np.array([frac]), k, data.n_items)[0]
+    lists = []
+    for u in range(data.n_users):
+        rel = data.relevance[u].astype(float)
+        sat = np.exp((rel - rel.max()) / tau)
+        rev = data.purchase[u] * data.price**alpha
+        rev = rev / rev.max()
+        score = -np.maximum(w * (1 - sat), (1 - w) * (1 - rev))
+        unseen = [i for i in range(data.n_items) if not (mask_seen and data.seen[u, i])]
+        allowed = sorted(unseen, key=lambda i: (-rel[i], i))[:n_pool]
+        lists.append(sorted(allowed, key=lambda i: (-score[i], i))[:k])
+    return np.array(lists)
+
+
+def _loop_epsilon(x, data, k, mask_seen):
+    eps, alpha, frac = x
+    n_pool = pool_size(np.array([frac]), k, data.n_items)[0]
+    lists = []
+    for u in range(data.n_users):
+        rel = data.relevance[u].astype(float)
+        rev = data.purchase[u] * data.price**alpha
+        rev = rev / rev.max()
+        unseen = [i for i in range(data.n_items) if not (mask_seen and data.seen[u, i])]
+        pool = sorted(unseen, key=lambda i: (-rel[i], i))[:n_pool]
+        lists.append(sorted(pool, key=lambda i: (rev[i] < eps, -rel[i], i))[:k])
+    return np.array(lists)
+
+
+@pytest.mark.parametrize("policy_cls, loop", [(TchebycheffPolicy, _loop_tchebycheff), (EpsilonConstraintPolicy, _loop_epsilon)])
+def test_decomposition_and_constraint_policies_equal_loop(policy_cls, loop):
+    data = random_stage(n_users=6, n_items=30, seed=9)
+    policy = policy_cls(k=5)
+    X = np.random.default_rng(10).uniform(*policy.bounds, size=(6, len(policy.variables)))
+    lists = policy.rank(X, data)
+    for p, x in enumerate(X):
+        np.testing.assert_allclose(lists[p], loop(x, data, 5, True))
+
+
+def test_tchebycheff_with_full_weight_ranks_by_relevance():
+    data = random_stage(n_users=8, n_items=20, seed=11)
+    lists = TchebycheffPolicy(k=3, mask_seen=False).rank(np.array([[1.0, 1.0, 1.0, 1.0]]), data)[0]
+    np.testing.assert_array_equal(lists, np.argsort(-data.relevance, axis=1, kind="stable")[:, :3])

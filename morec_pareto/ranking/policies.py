@@ -50,6 +50,7 @@ class RankingPolicy(ABC):
     """A family of rankings indexed by decision variables."""
 
     variables: tuple[Variable, ...] = ()
+    memory_factor: int = 1  # relative size of the policy's temporaries per (candidate, user, item)
 
     def __init__(self, k: int = 10, mask_seen: bool = True) -> None:
         if k < 1:
@@ -93,6 +94,19 @@ class RankingPolicy(ABC):
         return allowed
 
 
+def _normalised_objectives(X_tau: np.ndarray, X_alpha: np.ndarray, data: StageData) -> tuple[np.ndarray, np.ndarray]:
+    """Per-item satisfaction and revenue scores in (0, 1], each max-normalised per user, (P, U, I) each.
+
+    sat_ui = exp((r_ui - max_j r_uj) / tau);  rev_ui = b_ui p_i^alpha / max_j b_uj p_j^alpha.
+    """
+    tau, alpha = X_tau[:, None, None], X_alpha[:, None, None]
+    rel = data.relevance - data.relevance.max(axis=1, keepdims=True)
+    sat = np.exp(rel[None] / tau)
+    log_rev = np.log(np.maximum(data.purchase, 1e-12))[None] + alpha * np.log(data.price)[None, None, :]
+    rev = np.exp(log_rev - log_rev.max(axis=2, keepdims=True))
+    return sat, rev
+
+
 class WeightedPolicy(RankingPolicy):
     """Scalarised ranking: s = w * sat + (1 - w) * rev inside a relevance candidate pool.
 
@@ -109,11 +123,8 @@ class WeightedPolicy(RankingPolicy):
 
     def combined_scores(self, X: np.ndarray, data: StageData) -> np.ndarray:
         """The scalarised scores (P, U, I) before pooling and masking."""
-        w, alpha, tau = X[:, 0, None, None], X[:, 1, None, None], X[:, 2, None, None]
-        rel = data.relevance - data.relevance.max(axis=1, keepdims=True)
-        sat = np.exp(rel[None] / tau)  # (P, U, I)
-        log_rev = np.log(np.maximum(data.purchase, 1e-12))[None] + alpha * np.log(data.price)[None, None, :]
-        rev = np.exp(log_rev - log_rev.max(axis=2, keepdims=True))
+        w = X[:, 0, None, None]
+        sat, rev = _normalised_objectives(X[:, 2], X[:, 1], data)  # (P, U, I) each
         return w * sat + (1.0 - w) * rev
 
     def _rank(self, X: np.ndarray, data: StageData) -> np.ndarray:
@@ -163,4 +174,54 @@ class ParetoLayerPolicy(RankingPolicy):
         return np.take_along_axis(np.broadcast_to(order[None], allowed.shape), picked, axis=2)
 
 
-POLICIES: dict[str, type[RankingPolicy]] = {"weighted": WeightedPolicy, "pareto_layers": ParetoLayerPolicy}
+class TchebycheffPolicy(WeightedPolicy):
+    """Tchebycheff-scalarised ranking through pymoo's decomposition: items closest to the ideal item first.
+
+    Each item is the point (sat_ui, rev_ui) of `WeightedPolicy`, ideal (1, 1) per user; the score is
+    -max(w (1 - sat_ui), (1 - w)(1 - rev_ui)), so unlike the weighted sum it can reach items in
+    non-convex parts of a user's (satisfaction, revenue) trade-off.
+    """
+
+    memory_factor = 6  # the decomposition works on flattened (n, 2) float64 copies
+
+    def combined_scores(self, X: np.ndarray, data: StageData) -> np.ndarray:
+        from pymoo.decomposition.tchebicheff import Tchebicheff
+
+        sat, rev = _normalised_objectives(X[:, 2], X[:, 1], data)
+        F = -np.stack([sat.ravel(), rev.ravel()], axis=1)  # pymoo minimises
+        w = np.broadcast_to(X[:, 0, None, None], sat.shape).ravel()
+        weights = np.stack([w, 1.0 - w], axis=1)
+        distance = Tchebicheff().do(F, weights, _type="one_to_one", utopian_point=np.array([-1.0, -1.0]))
+        return -distance.reshape(sat.shape)
+
+
+class EpsilonConstraintPolicy(RankingPolicy):
+    """Weight-free epsilon-constraint ranking: maximise relevance subject to revenue >= epsilon.
+
+    An item is eligible for user u when rev_ui (model P(buy) x price^alpha, max-normalised per user)
+    is at least epsilon; eligible items come first in relevance order, then the rest in relevance
+    order, so lists are always full. epsilon = 0 is the satisfaction-only ranking.
+    """
+
+    variables = (
+        Variable("epsilon", 0.0, 1.0, 0.0),
+        Variable("price_exponent", 0.0, 2.0, 1.0),
+        Variable("pool_fraction", 0.0, 1.0, 1.0),
+    )
+
+    def _rank(self, X: np.ndarray, data: StageData) -> np.ndarray:
+        _, rev = _normalised_objectives(np.ones(len(X)), X[:, 1], data)
+        _, rank = self._relevance_order(data)
+        eligible = rev >= X[:, 0, None, None]
+        # lexicographic key: eligible first, then by relevance rank (smaller is better)
+        key = -(rank[None] + np.where(eligible, 0, data.n_items)).astype(np.float64)
+        key = np.where(self._allowed(X[:, 2], data, rank), key, -np.inf)
+        return top_k(key, self.k)
+
+
+POLICIES: dict[str, type[RankingPolicy]] = {
+    "weighted": WeightedPolicy,
+    "pareto_layers": ParetoLayerPolicy,
+    "tchebycheff": TchebycheffPolicy,
+    "epsilon_constraint": EpsilonConstraintPolicy,
+}

@@ -4,6 +4,7 @@ pymoo minimises, so objectives are negated here and only here (`to_minimisation`
 """
 from __future__ import annotations
 
+import moocore
 import numpy as np
 from pymoo.indicators.hv import HV
 from pymoo.indicators.igd_plus import IGDPlus
@@ -42,3 +43,32 @@ def hypervolume(F: np.ndarray, reference_point: np.ndarray) -> float:
 def igd_plus(F: np.ndarray, reference_front: np.ndarray) -> float:
     """IGD+ of F against a reference front, both in natural units (lower is better)."""
     return float(IGDPlus(to_minimisation(reference_front))(to_minimisation(F)))
+
+
+def reference_front(fronts: list[np.ndarray]) -> np.ndarray:
+    """Non-dominated points (natural units) of the union of several fronts: the best known front."""
+    F = np.vstack([np.asarray(f, dtype=float) for f in fronts])
+    return F[nondominated_mask(F)]
+
+
+def nadir_reference_point(F: np.ndarray, margin: float = 0.1) -> np.ndarray:
+    """A reference point below the nadir of F (maximised): nadir - margin * (ideal - nadir), per objective.
+
+    A zero range falls back to `margin * max(1, |nadir|)`, so every point of F lies strictly above it.
+    """
+    F = np.asarray(F, dtype=float)
+    ideal, nadir = F.max(axis=0), F.min(axis=0)
+    span = ideal - nadir
+    span = np.where(span > 0, span, np.maximum(1.0, np.abs(nadir)))
+    return nadir - margin * span
+
+
+def share_stay_nondominated(test_F: np.ndarray) -> float:
+    """Share of a validation front's points whose test scores stay mutually non-dominated.
+
+    share = |{i : no j with test_F[j] dominating test_F[i]}| / n; duplicates count as non-dominated.
+    """
+    test_F = np.asarray(test_F, dtype=float)
+    if len(test_F) == 0:
+        return float("nan")
+    return float(moocore.is_nondominated(test_F, maximise=True, keep_weakly=True).mean())

@@ -71,3 +71,8 @@ def pareto_figure(
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def group_colors(groups: list[str]) -> dict[str, str]:
+    """One Okabe-Ito colour per group, by order, so every figure of a report colours a group alike."""
+    return {group: PALETTE[i % len(PALETTE)] for i, group in enumerate(groups)}

@@ -18,7 +18,7 @@ def evaluate_population(
     Users are processed in chunks so that the (P, users, items) arrays hold at most `max_elements`.
     """
     X = np.atleast_2d(X)
-    chunk = max(1, max_elements // (len(X) * data.n_items))
+    chunk = max(1, max_elements // (len(X) * data.n_items * policy.memory_factor))
     total = np.zeros((len(X), len(objectives)))
     for start in range(0, data.n_users, chunk):
         part = data.rows(slice(start, start + chunk))

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from morec_pareto.data.split import training_windows
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.models.recommender import Recommender
+from morec_pareto.training.gradients import mgda_ub_loss
 from morec_pareto.training.losses import revenue_loss, satisfaction_loss
 from morec_pareto.training.scoring import score_matrix
 from morec_pareto.types import PURCHASE, Split
@@ -42,11 +43,12 @@ def batch_losses(
     generator: torch.Generator,
     preference: torch.Tensor | None = None,
     full_softmax: bool = True,
-) -> dict[str, torch.Tensor]:
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Both objective losses of one batch of windows (B, L+1); every position predicts the next event.
 
     `price` (I+1,) holds prices normalised to mean 1 at index item+1. `preference` (B, n_obj) is fed to
-    a preference-conditioned scorer. With `full_softmax`, the satisfaction loss adds a cross-entropy over
+    a preference-conditioned scorer. Returns the losses and the user states they share, (N, d).
+    With `full_softmax`, the satisfaction loss adds a cross-entropy over
     every item on the scorer's bilinear (GMF) part: many negatives matter more than depth, and only
     that part is cheap enough to score against all items.
     """
@@ -73,16 +75,19 @@ def batch_losses(
     satisfaction = satisfaction_loss(pos_logits[:, 0], neg_logits[..., 0], accidental)
     if full_softmax:
         satisfaction = satisfaction + F.cross_entropy(model.scorer.bilinear(h_u, h_every), pos - 1)
-    return {
+    losses = {
         "satisfaction": satisfaction,
         "revenue": revenue_loss(pos_logits[:, 1], neg_logits[..., 1], bought, price[pos], price[neg], accidental),
     }
+    return losses, h_u
 
 
-def validation_metrics(model: Recommender, split: Split, users: np.ndarray | None = None) -> dict[str, float]:
+def validation_metrics(
+    model: Recommender, split: Split, users: np.ndarray | None = None, preference: np.ndarray | None = None,
+) -> dict[str, float]:
     """Validation accuracy under full ranking, earlier items not masked (RecBole's protocol)."""
     users = np.arange(split.sequences.n_users) if users is None else users
-    relevance = score_matrix(model, split, "valid", users, heads=(0,))[0]
+    relevance = score_matrix(model, split, "valid", users, heads=(0,), preference=preference)[0]
     return ranking_metrics(target_ranks(relevance, split.targets("valid")[users]))
 
 
@@ -99,12 +104,29 @@ def fit(
     patience: int = 5,
     seed: int = 0,
     max_eval_users: int = 5000,
+    method: str = "weighted",
+    dirichlet_alpha: float = 1.0,
     progress: bool = True,
 ) -> FitResult:
-    """Train with AdamW on sum_k w_k L_k; keep the weights of the best validation NDCG@10 epoch."""
+    """Train end to end; keep the weights of the best validation NDCG@10 epoch.
+
+    Methods (`train.method`):
+        weighted: minimise sum_k w_k L_k with w = `loss_weights`.
+        mgda: no weights; each step follows the min-norm combination of the losses' gradients
+            w.r.t. the shared user states (MGDA-UB), a common descent direction.
+        conditioned: the scorer takes a preference vector; each batch draws lambda ~
+            Dirichlet(dirichlet_alpha) and minimises sum_k lambda_k L_k at that preference, so one
+            model covers the whole front. Early stopping reads preference (1, 0).
+    """
     unknown = set(loss_weights) - {"satisfaction", "revenue"}
     if unknown:
         raise ValueError(f"train.loss_weights has unknown objective(s) {sorted(unknown)}; use satisfaction, revenue")
+    if method not in ("weighted", "mgda", "conditioned"):
+        raise ValueError(f"train.method must be weighted, mgda or conditioned, got {method!r}")
+    conditioned = method == "conditioned"
+    if conditioned != bool(model.scorer.n_preferences):
+        raise ValueError("train.method=conditioned needs a preference-conditioned scorer (model.n_preferences=2) and only it")
+    eval_preference = np.array([1.0, 0.0]) if conditioned else None
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -127,15 +149,24 @@ def fit(
         totals = {"satisfaction": 0.0, "revenue": 0.0}
         for b in range(0, len(order), batch_size):
             idx = torch.as_tensor(order[b : b + batch_size])
-            losses = batch_losses(model, windows_t[idx], behaviours_t[idx], price_t, n_negatives, generator,
-                                  full_softmax=full_softmax)
-            loss = sum(loss_weights.get(k, 0.0) * v for k, v in losses.items())
+            preference = None
+            if conditioned:
+                lam = torch.distributions.Dirichlet(torch.full((2,), float(dirichlet_alpha))).sample()
+                preference = lam.expand(len(idx), 2)
+            losses, states = batch_losses(model, windows_t[idx], behaviours_t[idx], price_t, n_negatives, generator,
+                                          preference=preference, full_softmax=full_softmax)
+            if method == "mgda":
+                loss, _ = mgda_ub_loss(losses, states)
+            elif conditioned:
+                loss = lam[0] * losses["satisfaction"] + lam[1] * losses["revenue"]
+            else:
+                loss = sum(loss_weights.get(k, 0.0) * v for k, v in losses.items())
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             for k, v in losses.items():
                 totals[k] += v.item() * len(idx) / len(order)
-        valid = validation_metrics(model, split, eval_users)
+        valid = validation_metrics(model, split, eval_users, eval_preference)
         result.train_seconds += time.perf_counter() - start
         result.epochs_run = epoch + 1
         record = {"epoch": epoch, **{f"loss_{k}": v for k, v in totals.items()}, "valid_ndcg@10": valid["ndcg@10"]}

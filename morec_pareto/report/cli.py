@@ -1,0 +1,105 @@
+"""`morec-pareto-report PATH... --out DIR`: compare run folders grouped by config; tables, tests, figures."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from morec_pareto.io import write_csv, write_json, write_text
+from morec_pareto.report.collect import DEFAULT_MARGIN, Collection, ReportError, collect
+from morec_pareto.report.decision import METHODS, choose_points, overlay_yaml, slug
+from morec_pareto.report.figures import all_figures
+from morec_pareto.report.plots import save_figure
+from morec_pareto.report.tables import group_summary, tests_table, to_latex, to_markdown
+
+RUN_COLUMNS = ["run_dir", "hypervolume", "test_hypervolume", "igd_plus", "test_igd_plus", "valid_test_igd_plus",
+               "share_stay_nondominated", "n_front", "n_evals", "runtime_s"]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    p = argparse.ArgumentParser(prog="morec-pareto-report", description=__doc__.split(":", 1)[1].strip())
+    p.add_argument("paths", nargs="+", type=Path, help="run folders and/or multirun folders")
+    p.add_argument("--out", required=True, type=Path, help="folder to write the report into")
+    p.add_argument("--by", action="extend", nargs="+", default=[], metavar="KEY",
+                   help="extra config keys that split groups, e.g. train.lr (strategy and data always do)")
+    p.add_argument("--reference-point", nargs="+", type=float, metavar="V",
+                   help="hypervolume reference point in natural units, one value per objective")
+    p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+                   help="margin of a derived reference point, as a fraction of the union's range (default 0.1)")
+    p.add_argument("--weights", nargs="+", type=float, default=[0.5, 0.5], metavar="W",
+                   help="pseudo-weights of the pseudo-weight choice, one per objective (default 0.5 0.5)")
+    p.add_argument("--export-point", choices=METHODS, help="export this choice as a Hydra experiment overlay")
+    p.add_argument("--group", help="group whose point --export-point exports (needed with several groups)")
+    return p
+
+
+def _export_group(collection: Collection, group: str | None) -> str:
+    if group is None:
+        if len(collection.groups) > 1:
+            raise ReportError(f"--export-point: give --group, one of {collection.groups}")
+        return collection.groups[0]
+    if group not in collection.groups:
+        raise ReportError(f"--group {group!r}: no such group; groups: {collection.groups}")
+    return group
+
+
+def build_report(args: argparse.Namespace) -> dict[str, object]:
+    """Everything the report writes, by file name, computed in memory (so bad input writes nothing)."""
+    collection = collect(args.paths, by=tuple(args.by), reference_point=args.reference_point, margin=args.margin)
+    if len(args.weights) != len(collection.objectives):
+        raise ReportError(f"--weights: needs {len(collection.objectives)} values, got {len(args.weights)}")
+    runs = collection.table
+    summary = group_summary(runs, collection.group_keys)
+    tests = tests_table(runs)
+    choices = choose_points(collection, tuple(args.weights))
+    ref, source = collection.reference_point, collection.reference_source
+    outputs: dict[str, object] = {
+        "runs.csv": runs[[*RUN_COLUMNS[:1], "group", *collection.group_keys, "seed", *RUN_COLUMNS[1:]]],
+        "summary.csv": summary,
+        "tests.csv": tests,
+        "choices.csv": choices,
+        "summary.md": to_markdown(summary, tests, ref, source),
+        "summary.tex": to_latex(summary, tests, ref, source),
+        "reference_point.json": {"reference_point": ref.tolist(), "source": source,
+                                 "objectives": list(collection.objectives), "k": collection.k},
+    }
+    if args.export_point:
+        group = _export_group(collection, args.group)
+        choice = choices[(choices["group"] == group) & (choices["method"] == args.export_point)].iloc[0]
+        outputs[f"export_{slug(group)}_{args.export_point}.yaml"] = overlay_yaml(
+            choice, collection.var_names(group), ", ".join(collection.objectives))
+    outputs["figures"] = all_figures(collection, choices)
+    return outputs
+
+
+def write_report(outputs: dict[str, object], out: Path) -> list[Path]:
+    """Write every output atomically into `out`; returns the paths written."""
+    written = []
+    for name, obj in outputs.items():
+        path = out / name
+        if name == "figures":
+            for stem, fig in obj.items():
+                written += save_figure(fig, out / stem)
+            continue
+        if name.endswith(".csv"):
+            write_csv(obj, path)
+        elif name.endswith(".json"):
+            write_json(obj, path)
+        else:
+            write_text(obj, path)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 on bad input, with a one-line error on stderr)."""
+    args = parser().parse_args(argv)
+    try:
+        outputs = build_report(args)
+    except ReportError as err:
+        print(f"morec-pareto-report: error: {err}", file=sys.stderr)
+        return 2
+    written = write_report(outputs, args.out)
+    print(f"report of {len(outputs['runs.csv'])} runs written to {args.out}: {', '.join(p.name for p in written)}")
+    return 0

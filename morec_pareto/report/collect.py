@@ -1,0 +1,221 @@
+"""Gather run folders into groups, fix one reference point, and score every run against it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+from morec_pareto.report.indicators import (
+    hypervolume, igd_plus, nadir_reference_point, nondominated_mask, reference_front, share_stay_nondominated,
+)
+from morec_pareto.report.io import RunRecord, find_runs, load_run
+
+VALID = ["satisfaction", "revenue"]  # front.csv columns of the validation scores (natural units)
+TEST = ["test_satisfaction", "test_revenue"]  # the same points re-scored on test
+OBJECTIVE_COLUMNS = VALID + TEST
+DEFAULT_MARGIN = 0.1  # derived reference point: nadir - 10% of the union's range, per objective
+_MISSING = object()
+
+
+class ReportError(ValueError):
+    """Bad report input; the message is one line naming the offending path or key."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """Runs grouped by configuration and scored against one reference point and reference front.
+
+    Attributes:
+        runs: loaded run folders, in the row order of `table`.
+        table: one row per run (the content of runs.csv) with a `group` column.
+        groups: group labels in order of first appearance.
+        group_keys: config keys that define a group (strategy, data, then `--by` keys).
+        objectives: objective names shared by every run.
+        k: list length shared by every run.
+        reference_point: the hypervolume reference point (natural units) used for every run.
+        reference_source: how the reference point was chosen, in words.
+        valid_reference_front: non-dominated union of all runs' validation fronts.
+        test_reference_front: non-dominated union of all runs' test fronts.
+    """
+
+    runs: list[RunRecord]
+    table: pd.DataFrame
+    groups: list[str]
+    group_keys: tuple[str, ...]
+    objectives: tuple[str, ...]
+    k: int
+    reference_point: np.ndarray
+    reference_source: str
+    valid_reference_front: np.ndarray
+    test_reference_front: np.ndarray
+
+    def group_runs(self, group: str) -> list[RunRecord]:
+        """The runs of one group, in table order."""
+        return [r for r, g in zip(self.runs, self.table["group"]) if g == group]
+
+    def var_names(self, group: str) -> list[str]:
+        """Decision-variable columns of a group's fronts."""
+        return [c for c in self.group_runs(group)[0].front.columns if c not in OBJECTIVE_COLUMNS]
+
+    def strategy(self, group: str) -> str:
+        """The strategy name of a group."""
+        return str(self.table.loc[self.table["group"] == group, "strategy"].iloc[0])
+
+
+def load_runs(paths: list[str | Path]) -> list[RunRecord]:
+    """Load every run under `paths`; a path without runs or an incomplete run folder is an error."""
+    records = []
+    for path in paths:
+        if not Path(path).exists():
+            raise ReportError(f"{path}: no such file or directory")
+        found = find_runs([path])
+        if not found:
+            raise ReportError(f"{path}: no run folders found (no summary.json under it)")
+        for run_dir in found:
+            try:
+                records.append(load_run(run_dir))
+            except (FileNotFoundError, ValueError, OSError) as err:
+                raise ReportError(str(err).splitlines()[0]) from err
+    return records
+
+
+def _check_comparable(runs: list[RunRecord]) -> tuple[tuple[str, ...], int]:
+    """The objectives and K all runs share; runs that disagree are an error naming both folders."""
+    first = runs[0]
+    objectives, k = tuple(first.summary["objectives"]), int(first.summary["k"])
+    for run in runs[1:]:
+        if tuple(run.summary["objectives"]) != objectives:
+            raise ReportError(f"{run.path}: objectives {list(run.summary['objectives'])} differ from "
+                              f"{list(objectives)} of {first.path}")
+        if int(run.summary["k"]) != k:
+            raise ReportError(f"{run.path}: k={run.summary['k']} differs from k={k} of {first.path}")
+    return objectives, k
+
+
+def group_values(run: RunRecord, by: tuple[str, ...]) -> dict[str, object]:
+    """A run's grouping keys: strategy, data and each `by` key looked up in its resolved config."""
+    strategy = run.summary["strategy"]
+    if run.config is not None:
+        strategy = OmegaConf.select(run.config, "strategy.name", default=strategy)
+    values: dict[str, object] = {"strategy": strategy, "data": run.summary["data"]}
+    for key in by:
+        value = _MISSING if run.config is None else OmegaConf.select(run.config, key, default=_MISSING)
+        if value is _MISSING:
+            raise ReportError(f"--by {key}: no such key in the config of {run.path}")
+        values[key] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+    return values
+
+
+def _labels(values: pd.DataFrame, by: tuple[str, ...]) -> list[str]:
+    """Readable group labels: the strategy, the data set when several, then `key=value` per `--by` key."""
+    several_data = values["data"].nunique() > 1
+    labels = []
+    for _, row in values.iterrows():
+        parts = [str(row["strategy"])] + ([str(row["data"])] if several_data else [])
+        parts += [f"{key}={row[key]}" for key in by]
+        labels.append(" ".join(parts))
+    return labels
+
+
+def choose_reference_point(runs: list[RunRecord], n_obj: int, configured: list[float] | None,
+                           margin: float = DEFAULT_MARGIN) -> tuple[np.ndarray, str]:
+    """The one reference point for every run, and how it was chosen.
+
+    Order: `configured` (--reference-point); else the runs' summary reference_point when all agree;
+    else the nadir of the union of all validation and test fronts minus `margin` times its range.
+    """
+    if configured is not None:
+        if len(configured) != n_obj:
+            raise ReportError(f"--reference-point: needs {n_obj} values, got {len(configured)}")
+        return np.asarray(configured, dtype=float), "given on the command line (--reference-point)"
+    points = [r.summary.get("reference_point") for r in runs]
+    if all(p is not None and len(p) == n_obj for p in points) and np.allclose(points, points[0]):
+        return np.asarray(points[0], dtype=float), "the runs' configured reference point (all runs agree)"
+    union = np.vstack([r.front[cols].to_numpy(float) for r in runs for cols in (VALID, TEST)])
+    return (nadir_reference_point(union, margin),
+            f"derived: nadir of the union of all fronts minus {margin:g} x its range per objective")
+
+
+def _nondominated(F: np.ndarray) -> np.ndarray:
+    return F[nondominated_mask(F)]
+
+
+def igd_scale(front: np.ndarray) -> np.ndarray:
+    """Per-objective range (ideal - nadir) of a reference front; IGD+ divides objectives by it.
+
+    Revenue and satisfaction differ by orders of magnitude, so IGD+ in natural units would measure
+    revenue alone; on range-scaled objectives both count. A zero range scales by 1.
+    """
+    span = front.max(axis=0) - front.min(axis=0)
+    return np.where(span > 0, span, 1.0)
+
+
+def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_front: np.ndarray) -> dict:
+    """Indicators of one run, all recomputed from front.csv against the shared reference point/fronts.
+
+    HV in natural units against `ref`; IGD+ on objectives divided by `igd_scale(valid_front)`.
+    """
+    valid_F, test_F = run.front[VALID].to_numpy(float), run.front[TEST].to_numpy(float)
+    valid_nd, test_nd = _nondominated(valid_F), _nondominated(test_F)
+    scale = igd_scale(valid_front)
+    return {
+        "hypervolume": hypervolume(valid_nd, ref),
+        "test_hypervolume": hypervolume(test_nd, ref),
+        "igd_plus": igd_plus(valid_nd / scale, valid_front / scale),
+        "test_igd_plus": igd_plus(test_nd / scale, test_front / scale),
+        "valid_test_igd_plus": igd_plus(test_F / scale, valid_nd / scale),
+        "share_stay_nondominated": share_stay_nondominated(test_F),
+        "n_front": int(len(run.front)),
+        "n_evals": int(run.summary.get("n_evals", len(run.evaluations))),
+        "runtime_s": float(run.summary.get("runtime_s", float("nan"))),
+    }
+
+
+def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: list[float] | None = None,
+            margin: float = DEFAULT_MARGIN) -> Collection:
+    """Load, check, group and score the runs under `paths`.
+
+    Args:
+        paths: run folders and/or multirun folders.
+        by: extra config keys that split groups (e.g. ("train.lr",)).
+        reference_point: hypervolume reference point in natural units; None chooses one (see
+            `choose_reference_point`).
+        margin: margin of a derived reference point, as a fraction of the union's range.
+
+    Raises:
+        ReportError: no runs under a path, incomparable runs, or an unknown `by` key.
+    """
+    runs = load_runs(paths)
+    objectives, k = _check_comparable(runs)
+    values = pd.DataFrame([group_values(r, tuple(by)) for r in runs])
+    values.insert(0, "group", _labels(values, tuple(by)))
+    ref, source = choose_reference_point(runs, len(objectives), reference_point, margin)
+    valid_front = reference_front([r.front[VALID].to_numpy(float) for r in runs])
+    test_front = reference_front([_nondominated(r.front[TEST].to_numpy(float)) for r in runs])
+    scores = pd.DataFrame([score_run(r, ref, valid_front, test_front) for r in runs])
+    table = pd.concat([pd.DataFrame({"run_dir": [str(r.path) for r in runs]}), values,
+                       pd.DataFrame({"seed": [int(r.summary["seed"]) for r in runs]}), scores], axis=1)
+    order = np.lexsort((table["seed"].to_numpy(), pd.factorize(table["group"])[0]))
+    table = table.iloc[order].reset_index(drop=True)
+    return Collection(
+        runs=[runs[i] for i in order], table=table, groups=list(dict.fromkeys(table["group"])),
+        group_keys=("strategy", "data", *by), objectives=objectives, k=k, reference_point=ref,
+        reference_source=source, valid_reference_front=valid_front, test_reference_front=test_front,
+    )
+
+
+def hv_history(run: RunRecord, reference_point: np.ndarray) -> pd.DataFrame:
+    """Hypervolume of everything evaluated up to each generation, against the shared reference point.
+
+    Recomputed from evaluations.csv (history.csv holds each run's own reference point's values).
+    """
+    ev = run.evaluations
+    rows = []
+    for gen in sorted(ev["generation"].unique()):
+        F = ev.loc[ev["generation"] <= gen, VALID].to_numpy(float)
+        rows.append({"generation": int(gen), "n_evals": int(len(F)),
+                     "hypervolume": hypervolume(_nondominated(F), reference_point)})
+    return pd.DataFrame(rows)

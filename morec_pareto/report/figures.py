@@ -1,0 +1,166 @@
+"""The report's figures: fronts, attainment surfaces, hypervolume histories, decision variables."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from morec_pareto.objectives.registry import get_objective
+from morec_pareto.report.attainment import attainment_surfaces, surface_steps
+from morec_pareto.report.collect import OBJECTIVE_COLUMNS, VALID, Collection, hv_history
+from morec_pareto.report.decision import pooled_front
+from morec_pareto.report.plots import group_colors
+
+COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper, so 8 pt text stays 8 pt in print
+STYLE = {"font.size": 8, "axes.labelsize": 8, "legend.fontsize": 6.5, "xtick.labelsize": 7, "ytick.labelsize": 7,
+         "pdf.fonttype": 42}  # TrueType in the PDF, so text stays text
+MARKERS = {"knee": "*", "pseudo_weights": "D"}
+SURFACE_STYLES = {"best": ":", "median": "-", "worst": "--"}
+
+
+def objective_labels(collection: Collection) -> list[str]:
+    """Axis labels with units and K, from the objective registry."""
+    return [get_objective(n).label.format(k=collection.k) for n in collection.objectives]
+
+
+def _axes(collection: Collection, height: float = 2.6) -> tuple[plt.Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, height))
+    xlabel, ylabel = objective_labels(collection)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, lw=0.4)
+    return fig, ax
+
+
+def _mark_choices(ax: plt.Axes, choices: pd.DataFrame | None, colors: dict[str, str]) -> None:
+    """Knee (star) and pseudo-weight choice (diamond) of each group, on validation objectives."""
+    if choices is None:
+        return
+    for _, row in choices.iterrows():
+        ax.scatter(row["satisfaction"], row["revenue"], marker=MARKERS[row["method"]], s=70 if row["method"] == "knee"
+                   else 28, color=colors[row["group"]], edgecolor="black", lw=0.6, zorder=5)
+    for method, marker in MARKERS.items():
+        ax.scatter([], [], marker=marker, color="white", edgecolor="black", lw=0.6, label=method.replace("_", "-"))
+
+
+def fronts_figure(collection: Collection, choices: pd.DataFrame | None = None) -> plt.Figure:
+    """Every run's validation front (thin) per group, with the group's median attainment surface (thick)."""
+    colors = group_colors(collection.groups)
+    with plt.rc_context(STYLE):
+        fig, ax = _axes(collection)
+        for group in collection.groups:
+            fronts = [r.front[VALID].to_numpy(float) for r in collection.group_runs(group)]
+            for F in fronts:
+                xs, ys = surface_steps(F, collection.reference_point)
+                ax.plot(xs, ys, color=colors[group], lw=0.5, alpha=0.45)
+                ax.scatter(F[:, 0], F[:, 1], s=5, color=colors[group], alpha=0.6, lw=0)
+            xs, ys = surface_steps(attainment_surfaces(fronts)["median"], collection.reference_point)
+            ax.plot(xs, ys, color=colors[group], lw=1.6, label=f"{group} (median of {len(fronts)})")
+        _zoom(ax, collection)
+        _mark_choices(ax, choices, colors)
+        ax.legend(frameon=False, loc="lower left")
+        fig.tight_layout()
+    return fig
+
+
+def _zoom(ax: plt.Axes, collection: Collection) -> None:
+    """Limit the axes to the fronts (the staircases run down to the reference point, often far away)."""
+    F = np.vstack([r.front[VALID].to_numpy(float) for r in collection.runs])
+    lo, hi = F.min(axis=0), F.max(axis=0)
+    pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+
+
+def attainment_figure(collection: Collection, choices: pd.DataFrame | None = None) -> plt.Figure:
+    """Best (dotted), median (solid) and worst (dashed) empirical attainment surfaces of each group."""
+    colors = group_colors(collection.groups)
+    with plt.rc_context(STYLE):
+        fig, ax = _axes(collection)
+        for group in collection.groups:
+            surfaces = attainment_surfaces([r.front[VALID].to_numpy(float) for r in collection.group_runs(group)])
+            for name, surface in surfaces.items():
+                xs, ys = surface_steps(surface, collection.reference_point)
+                ax.plot(xs, ys, color=colors[group], ls=SURFACE_STYLES[name], lw=1.0 + 0.4 * (name == "median"),
+                        label=group if name == "median" else None)
+        for name, ls in SURFACE_STYLES.items():
+            ax.plot([], [], color="0.3", ls=ls, lw=1.0, label=f"{name} surface")
+        _zoom(ax, collection)
+        _mark_choices(ax, choices, colors)
+        ax.legend(frameon=False, loc="lower left")
+        fig.tight_layout()
+    return fig
+
+
+def hv_history_figure(collection: Collection) -> plt.Figure:
+    """Hypervolume (shared reference point) against evaluations: median over seeds, min-max band."""
+    colors = group_colors(collection.groups)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4))
+        for group in collection.groups:
+            runs = [hv_history(r, collection.reference_point) for r in collection.group_runs(group)]
+            grid = np.unique(np.concatenate([h["n_evals"].to_numpy() for h in runs]))
+            curves = np.stack([_steps_at(h, grid) for h in runs])
+            ax.fill_between(grid, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0), color=colors[group],
+                            alpha=0.2, lw=0)
+            ax.plot(grid, np.nanmedian(curves, axis=0), color=colors[group], lw=1.4, marker="o", ms=2.5,
+                    label=f"{group} (n={len(runs)})")
+        ref = ", ".join(f"{v:.3g}" for v in collection.reference_point)
+        ax.set_xlabel("evaluations")
+        ax.set_ylabel(f"validation hypervolume\n(ref. point {ref})")
+        ax.grid(alpha=0.3, lw=0.4)
+        ax.legend(frameon=False, title="median, band: min-max over seeds", title_fontsize=6.5)
+        fig.tight_layout()
+    return fig
+
+
+def _steps_at(history: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+    """A run's HV as a step function of evaluations: its last value at or before each grid point."""
+    idx = np.searchsorted(history["n_evals"].to_numpy(), grid, side="right") - 1
+    values = history["hypervolume"].to_numpy(float)[np.maximum(idx, 0)]
+    return np.where(idx >= 0, values, np.nan)
+
+
+def decisions_figure(collection: Collection, choices: pd.DataFrame | None = None) -> plt.Figure:
+    """Parallel coordinates of each group's pooled-front decision variables, each axis min-max scaled."""
+    colors = group_colors(collection.groups)
+    fronts = {g: pooled_front(collection, g) for g in collection.groups}
+    names = list(dict.fromkeys(c for f in fronts.values() for c in f.columns
+                               if c not in (*OBJECTIVE_COLUMNS, "run_dir", "seed")))
+    allvals = pd.concat([f.reindex(columns=names) for f in fronts.values()])
+    lo, hi = allvals.min().to_numpy(float), allvals.max().to_numpy(float)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    x = np.arange(len(names))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4))
+        for group, front in fronts.items():
+            scaled = (front.reindex(columns=names).to_numpy(float) - lo) / span
+            for row in scaled:
+                ax.plot(x, row, color=colors[group], lw=0.6, alpha=0.5)
+            ax.plot([], [], color=colors[group], lw=1.2, label=group)
+        if choices is not None:
+            for _, row in choices[choices["method"] == "knee"].iterrows():
+                scaled = (row.reindex(names).to_numpy(float) - lo) / span
+                ax.plot(x, scaled, color=colors[row["group"]], lw=2.0, marker="*", ms=7, mec="black", mew=0.5)
+            ax.plot([], [], color="0.3", lw=2.0, marker="*", ms=7, mec="black", mew=0.5, label="knee")
+        for i in x:
+            ax.axvline(i, color="0.5", lw=0.5)
+            ax.text(i, -0.06, f"{lo[i]:.3g}", ha="center", va="top", fontsize=6)
+            ax.text(i, 1.06, f"{hi[i]:.3g}", ha="center", va="bottom", fontsize=6)
+        ax.set_xticks(x, [n.replace("_", " ") for n in names], rotation=15)
+        ax.set_ylim(-0.2, 1.2)
+        ax.set_yticks([])
+        ax.spines[["left", "right", "top"]].set_visible(False)
+        ax.legend(frameon=False, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)
+        fig.tight_layout()
+    return fig
+
+
+def all_figures(collection: Collection, choices: pd.DataFrame | None = None) -> dict[str, plt.Figure]:
+    """Every report figure by file stem."""
+    return {
+        "fronts": fronts_figure(collection, choices),
+        "attainment": attainment_figure(collection, choices),
+        "hv_history": hv_history_figure(collection),
+        "decisions": decisions_figure(collection, choices),
+    }

@@ -1,0 +1,48 @@
+"""Weight-free combination of objective gradients: the min-norm point of their convex hull (MGDA)."""
+from __future__ import annotations
+
+import torch
+
+
+def min_norm_weights(grads: list[torch.Tensor], n_iter: int = 50) -> torch.Tensor:
+    """Convex weights a minimising ||sum_k a_k g_k||^2 (Desideri's MGDA; Sener & Koltun 2018).
+
+    Two gradients have the closed form a_1 = clip((g_2 - g_1).g_2 / ||g_1 - g_2||^2, 0, 1); more use
+    Frank-Wolfe on the Gram matrix. The combined direction sum_k a_k g_k is a common descent direction
+    of every objective, or zero at a Pareto-stationary point.
+    """
+    flat = torch.stack([g.reshape(-1) for g in grads]).double()  # (K, P)
+    gram = flat @ flat.T
+    k = len(grads)
+    if k == 1:
+        return torch.ones(1, dtype=gram.dtype)
+    if k == 2:
+        denom = gram[0, 0] + gram[1, 1] - 2 * gram[0, 1]
+        a = ((gram[1, 1] - gram[0, 1]) / denom).clamp(0, 1) if denom > 0 else torch.tensor(0.5, dtype=gram.dtype)
+        return torch.stack([a, 1 - a])
+    a = torch.full((k,), 1.0 / k, dtype=gram.dtype)
+    for _ in range(n_iter):
+        t = int(torch.argmin(gram @ a))
+        v = torch.zeros_like(a)
+        v[t] = 1.0
+        d = v - a
+        denom = d @ gram @ d
+        if denom <= 0:
+            break
+        step = float((-(a @ gram @ d) / denom).clamp(0, 1))
+        a = a + step * d
+    return a
+
+
+def mgda_ub_loss(losses: dict[str, torch.Tensor], shared: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """MGDA-UB: min-norm weights from gradients w.r.t. the shared representation (not all parameters).
+
+    Returns the weighted loss to back-propagate and the weights used. Gradients w.r.t. `shared`
+    (the user states, computed once per batch) upper-bound the parameter-space problem at the cost of
+    one extra backward pass through the heads only.
+    """
+    names = list(losses)
+    grads = [torch.autograd.grad(losses[n], shared, retain_graph=True)[0] for n in names]
+    weights = min_norm_weights(grads).to(shared.dtype)
+    total = sum(w * losses[n] for w, n in zip(weights, names))
+    return total, {n: float(w) for n, w in zip(names, weights)}
