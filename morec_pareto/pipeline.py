@@ -19,10 +19,12 @@ from morec_pareto.models.recommender import build_recommender
 from morec_pareto.objectives.registry import get_objective
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
 from morec_pareto.report.plots import pareto_figure, save_figure
-from morec_pareto.search.problem import evaluate_population
+from morec_pareto.search.problem import evaluate_candidates
+from morec_pareto.search.retrain import CandidateTrainer, RetrainSource, make_runner
 from morec_pareto.search.run import SearchResult, run_search
+from morec_pareto.search.sources import ConditionedSource, FixedSource, ScoreSource
 from morec_pareto.search.strategies import Strategy
-from morec_pareto.training.fit import fit
+from morec_pareto.training.fit import FitResult, fit
 from morec_pareto.training.scoring import stage_data
 from morec_pareto.types import Split, StageData
 
@@ -83,6 +85,52 @@ def _write_outputs(
     return front
 
 
+def _train_shared_model(cfg: DictConfig, strategy: Strategy, split: Split, run_dir: Path, seed: int):
+    """Train (or, for a resumed retrain run, reload) the one model every strategy starts from."""
+    model_kwargs = OmegaConf.to_container(cfg.model, resolve=True)
+    if strategy.training == "conditioned":
+        model_kwargs["n_preferences"] = 2
+    train_kwargs = OmegaConf.to_container(cfg.train, resolve=True)
+    method = {"retrain": "weighted"}.get(strategy.training, strategy.training)
+    if strategy.training == "retrain":
+        train_kwargs["epochs"] = strategy.warm_epochs
+    model = build_recommender(split.data, **model_kwargs)
+    base_path = run_dir / "trainings" / "base.pt"
+    if strategy.training == "retrain" and base_path.exists():
+        saved = torch.load(base_path, weights_only=False)
+        model.load_state_dict(saved["state_dict"])
+        fit_result = FitResult(**saved["fit"])
+    else:
+        fit_result = fit(model, split, seed=seed, method=method, progress=cfg.progress, **train_kwargs)
+    payload = {"state_dict": model.state_dict(), "model": model_kwargs, "fit": fit_result.__dict__}
+    with atomic_path(run_dir / "model.pt") as tmp:
+        torch.save(payload, tmp)
+    if strategy.training == "retrain" and not base_path.exists():
+        with atomic_path(base_path) as tmp:
+            torch.save(payload, tmp)
+    model.eval()
+    return model, model_kwargs, train_kwargs, fit_result, base_path
+
+
+def build_source(
+    cfg: DictConfig, strategy: Strategy, split: Split, users: np.ndarray, run_dir: Path, seed: int,
+) -> tuple[ScoreSource, tuple[StageData, StageData], FitResult]:
+    """Train what the strategy needs and wrap its score tables; also returns the satisfaction-only stages."""
+    model, model_kwargs, train_kwargs, fit_result, base_path = _train_shared_model(cfg, strategy, split, run_dir, seed)
+    preference = np.array([1.0, 0.0]) if strategy.training == "conditioned" else None
+    base = (stage_data(model, split, "valid", users, preference), stage_data(model, split, "test", users, preference))
+    if strategy.training == "conditioned":
+        return ConditionedSource(model, split, users, strategy.n_levels, base, fit_result.train_seconds), base, fit_result
+    if strategy.training == "retrain":
+        trainer = CandidateTrainer(split, model_kwargs, train_kwargs, base_path, run_dir / "trainings",
+                                   strategy.epochs_per_candidate, seed)
+        runner, pool = make_runner(strategy.parallel, strategy.n_workers)
+        source = RetrainSource(trainer, users, strategy.n_levels, base, runner, fit_result.train_seconds)
+        source.pool = pool  # closed by run() when the search is done
+        return source, base, fit_result
+    return FixedSource(base[0], base[1], fit_result.train_seconds), base, fit_result
+
+
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the whole pipeline for one config and write the run folder; returns the summary."""
     start = time.perf_counter()
@@ -93,47 +141,44 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     split = leave_one_out(data)
     log.info("data %s: %d users, %d items, %d events", data.name, data.n_users, data.n_items, data.n_events)
 
-    model = build_recommender(data, **OmegaConf.to_container(cfg.model, resolve=True))
-    train_cfg = OmegaConf.to_container(cfg.train, resolve=True)
-    fit_result = fit(model, split, seed=seed, progress=cfg.progress, **train_cfg)
-    with atomic_path(run_dir / "model.pt") as tmp:
-        torch.save({"state_dict": model.state_dict(), "model": OmegaConf.to_container(cfg.model, resolve=True),
-                    "fit": fit_result.__dict__}, tmp)
-
+    strategy = Strategy(**OmegaConf.to_container(cfg.strategy, resolve=True))
     obj_cfg = cfg.objectives
     objectives = resolve_objectives(obj_cfg.names, data.truth is not None)
     ref = reference_point(obj_cfg.reference_point, objectives)
     users = eval_users(split, int(obj_cfg.max_users), seed)
-    valid, test = stage_data(model, split, "valid", users), stage_data(model, split, "test", users)
+    source, (valid, test), fit_result = build_source(cfg, strategy, split, users, run_dir, seed)
 
-    strategy = Strategy(**OmegaConf.to_container(cfg.strategy, resolve=True))
-    search_cfg = cfg.search
-    result = run_search(
-        strategy, valid, objectives, ref, k=int(obj_cfg.k), mask_seen=bool(obj_cfg.mask_seen),
-        pop_size=int(search_cfg.pop_size), n_gen=int(search_cfg.n_gen), seed=seed,
-        checkpoint=run_dir / "checkpoint.pkl" if search_cfg.checkpoint else None, progress=cfg.progress,
-    )
-    front_mask = result.front_mask
-    order = np.flatnonzero(front_mask)[np.argsort(-result.F[front_mask, 0], kind="stable")]
-    policy = strategy.make_policy(int(obj_cfg.k), bool(obj_cfg.mask_seen))
-    test_F = evaluate_population(policy, result.X[order], test, objectives)
+    k, mask_seen = int(obj_cfg.k), bool(obj_cfg.mask_seen)
+    try:
+        result = run_search(
+            strategy, source, objectives, ref, k=k, mask_seen=mask_seen, pop_size=int(cfg.search.pop_size),
+            n_gen=int(cfg.search.n_gen), seed=seed,
+            checkpoint=run_dir / "checkpoint.pkl" if cfg.search.checkpoint else None, progress=cfg.progress,
+        )
+        front_mask = result.front_mask
+        order = np.flatnonzero(front_mask)[np.argsort(-result.F[front_mask, 0], kind="stable")]
+        policy = strategy.make_policy(k, mask_seen)
+        test_F = evaluate_candidates(policy, source, result.X[order], objectives, stage="test")
+    finally:
+        if getattr(source, "pool", None) is not None:
+            source.pool.close()
     title = f"{strategy.name} on {data.name}, seed {seed}"
-    _write_outputs(run_dir, result, order, test_F, objectives, int(obj_cfg.k), title)
+    _write_outputs(run_dir, result, order, test_F, objectives, k, title)
 
     summary = {
         "strategy": strategy.name,
         "seed": seed,
         "data": data.name,
         "objectives": list(objectives),
-        "k": int(obj_cfg.k),
+        "k": k,
         "reference_point": ref.tolist(),
         "hypervolume": hypervolume(result.F[front_mask], ref),
         "test_hypervolume": hypervolume(test_F[nondominated_mask(test_F)], ref),
         "n_front": int(front_mask.sum()),
         "n_evals": int(len(result.F)),
-        "n_trainings": 1,
+        "n_trainings": source.n_trainings,
         "runtime_s": time.perf_counter() - start,
-        "train_seconds": fit_result.train_seconds,
+        "train_seconds": source.train_seconds,
         "search_seconds": result.seconds,
         "accuracy": accuracy_report(test),
         "accuracy_valid": accuracy_report(valid),
@@ -142,8 +187,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
             "test": ranking_metrics(target_ranks(test.relevance, test.targets, test.seen)),
             "valid": ranking_metrics(target_ranks(valid.relevance, valid.targets, valid.seen)),
         },
-        "training": {"best_epoch": fit_result.best_epoch, "epochs_run": fit_result.epochs_run,
-                     "seconds_per_epoch": fit_result.seconds_per_epoch,
+        "training": {"method": strategy.training, "best_epoch": fit_result.best_epoch,
+                     "epochs_run": fit_result.epochs_run, "seconds_per_epoch": fit_result.seconds_per_epoch,
                      "best_valid_ndcg@10": fit_result.best_valid_ndcg},
         "n_eval_users": int(len(users)),
         "prices_simulated": bool(data.prices_simulated),

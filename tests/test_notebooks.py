@@ -9,7 +9,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 def test_run_front_notebook_executes(tiny_run, monkeypatch):
     monkeypatch.setenv("MOREC_RUN_DIR", str(tiny_run))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOKS / "01_run_front.ipynb", as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
-from morec_pareto.search.problem import evaluate_population
+from morec_pareto.search.problem import RankingProblem, evaluate_population
 from morec_pareto.search.run import run_search
 from morec_pareto.search.strategies import Strategy, dense_grid, weight_grid
 
@@ -56,18 +56,29 @@ def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path):
     again = run_search(strategy, valid, ORACLE, REF, **kwargs)
     np.testing.assert_array_equal(full.X, again.X)
 
-    # a run killed after 3 generations resumes from its checkpoint without redoing them
+    # a run killed during generation 4 resumes from its checkpoint without redoing generations 1-3
     ckpt = tmp_path / "checkpoint.pkl"
-    run_search(strategy, valid, ORACLE, REF, **{**kwargs, "n_gen": 3}, checkpoint=ckpt)
+    calls = {"n": 0}
+    original = RankingProblem._evaluate
+
+    def dies_at_fourth_generation(self, X, out, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return original(self, X, out, *args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RankingProblem, "_evaluate", dies_at_fourth_generation)
+        with pytest.raises(KeyboardInterrupt):
+            run_search(strategy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
     with open(ckpt, "rb") as fh:
         algorithm = pickle.load(fh)
-    assert algorithm.problem.data is None  # score tables are not pickled
-    algorithm.termination.n_max_gen = 6
-    with open(ckpt, "wb") as fh:
-        pickle.dump(algorithm, fh)
+    assert algorithm.problem.source is None  # score tables are not pickled
+    assert len(algorithm.problem.log) == 3
     resumed = run_search(strategy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
     assert [h["generation"] for h in resumed.history] == list(range(1, 7))
     assert len(resumed.F) == len(full.F)
+    np.testing.assert_array_equal(resumed.X[: len(resumed.X) // 2], full.X[: len(full.X) // 2])
     assert resumed.history[-1]["hypervolume"] > 0
 
 

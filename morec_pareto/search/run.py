@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
 from morec_pareto.search.problem import RankingProblem
+from morec_pareto.search.sources import FixedSource, ScoreSource
 from morec_pareto.search.strategies import Strategy, weight_grid
 from morec_pareto.types import StageData
 
@@ -53,7 +54,7 @@ def _save_checkpoint(path: Path, algorithm: NSGA2) -> None:
 
 def run_search(
     strategy: Strategy,
-    data: StageData,
+    source: ScoreSource | StageData,
     objectives: tuple[str, ...],
     reference_point: np.ndarray,
     k: int = 10,
@@ -64,18 +65,26 @@ def run_search(
     checkpoint: Path | None = None,
     progress: bool = True,
 ) -> SearchResult:
-    """Search the strategy's policy family on `data` (validation) with a budget of pop_size * n_gen evaluations.
+    """Search the strategy's candidates on validation with a budget of pop_size * n_gen evaluations.
 
-    With `checkpoint`, the NSGA-II state is saved after every generation and an existing checkpoint
-    is resumed from, so a killed run continues where it stopped.
+    `source` serves the cached score tables (a plain StageData means one fixed model). With
+    `checkpoint`, the NSGA-II state is saved after every generation and an existing checkpoint is
+    resumed from, so a killed run continues where it stopped.
     """
+    if isinstance(source, StageData):
+        source = FixedSource(source, source)
     policy = strategy.make_policy(k, mask_seen)
-    problem = RankingProblem(policy, data, objectives)
+    problem = RankingProblem(policy, source, objectives)
     start = time.perf_counter()
     history: list[dict[str, float]] = []
     bar = tqdm(total=n_gen, desc=f"search:{strategy.name}", unit="gen", disable=not progress)
-    if strategy.sampler == "weight_grid":
-        X_all = weight_grid(policy, pop_size * n_gen)
+    if strategy.sampler in ("weight_grid", "random"):
+        if strategy.sampler == "weight_grid":
+            if source.n_levels:
+                raise ValueError(f"strategy {strategy.name}: a weight grid needs a single model (training weighted or mgda)")
+            X_all = weight_grid(policy, pop_size * n_gen)
+        else:
+            X_all = np.random.default_rng(seed).uniform(problem.xl, problem.xu, size=(pop_size * n_gen, problem.n_var))
         for gen in range(n_gen):
             problem.evaluate(X_all[gen * pop_size : (gen + 1) * pop_size])
             history.append(_history_row(problem, gen + 1, reference_point))
@@ -85,7 +94,7 @@ def run_search(
         if checkpoint is not None and checkpoint.exists():
             with open(checkpoint, "rb") as fh:
                 algorithm = pickle.load(fh)
-            algorithm.problem.data = data
+            algorithm.problem.source = source
             problem = algorithm.problem
             history = list(algorithm.morec_history)
             bar.update(len(history))
@@ -105,6 +114,6 @@ def run_search(
     generation = np.concatenate([np.full(len(x), g + 1) for g, (x, _) in enumerate(problem.log)])
     return SearchResult(
         X=np.concatenate([x for x, _ in problem.log]), F=np.concatenate([f for _, f in problem.log]),
-        generation=generation, history=history, var_names=policy.var_names,
+        generation=generation, history=history, var_names=problem.var_names,
         seconds=time.perf_counter() - start,
     )

@@ -106,6 +106,7 @@ def fit(
     max_eval_users: int = 5000,
     method: str = "weighted",
     dirichlet_alpha: float = 1.0,
+    keep_best: bool = True,
     progress: bool = True,
 ) -> FitResult:
     """Train end to end; keep the weights of the best validation NDCG@10 epoch.
@@ -177,6 +178,7 @@ def fit(
             best_state = copy.deepcopy(model.state_dict())
         elif epoch - result.best_epoch >= patience:
             break
-    model.load_state_dict(best_state)
+    if keep_best:
+        model.load_state_dict(best_state)
     model.eval()
     return result
