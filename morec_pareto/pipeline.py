@@ -180,8 +180,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "runtime_s": time.perf_counter() - start,
         "train_seconds": source.train_seconds,
         "search_seconds": result.seconds,
-        "accuracy": accuracy_report(test),
-        "accuracy_valid": accuracy_report(valid),
+        "accuracy": {**accuracy_report(test), "valid": accuracy_report(valid)},
         "accuracy_popularity": ranking_metrics(target_ranks(popularity_scores(split, "test", users), test.targets)),
         "accuracy_masked": {
             "test": ranking_metrics(target_ranks(test.relevance, test.targets, test.seen)),

@@ -1,14 +1,15 @@
 """Weight-free combination of objective gradients: the min-norm point of their convex hull (MGDA)."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
-def min_norm_weights(grads: list[torch.Tensor], n_iter: int = 50) -> torch.Tensor:
+def min_norm_weights(grads: list[torch.Tensor]) -> torch.Tensor:
     """Convex weights a minimising ||sum_k a_k g_k||^2 (Desideri's MGDA; Sener & Koltun 2018).
 
-    Two gradients have the closed form a_1 = clip((g_2 - g_1).g_2 / ||g_1 - g_2||^2, 0, 1); more use
-    Frank-Wolfe on the Gram matrix. The combined direction sum_k a_k g_k is a common descent direction
+    Two gradients have the closed form a_1 = clip((g_2 - g_1).g_2 / ||g_1 - g_2||^2, 0, 1); more solve
+    the quadratic programme on the simplex over the Gram matrix with scipy's SLSQP. The combined direction sum_k a_k g_k is a common descent direction
     of every objective, or zero at a Pareto-stationary point.
     """
     flat = torch.stack([g.reshape(-1) for g in grads]).double()  # (K, P)
@@ -20,18 +21,17 @@ def min_norm_weights(grads: list[torch.Tensor], n_iter: int = 50) -> torch.Tenso
         denom = gram[0, 0] + gram[1, 1] - 2 * gram[0, 1]
         a = ((gram[1, 1] - gram[0, 1]) / denom).clamp(0, 1) if denom > 0 else torch.tensor(0.5, dtype=gram.dtype)
         return torch.stack([a, 1 - a])
-    a = torch.full((k,), 1.0 / k, dtype=gram.dtype)
-    for _ in range(n_iter):
-        t = int(torch.argmin(gram @ a))
-        v = torch.zeros_like(a)
-        v[t] = 1.0
-        d = v - a
-        denom = d @ gram @ d
-        if denom <= 0:
-            break
-        step = float((-(a @ gram @ d) / denom).clamp(0, 1))
-        a = a + step * d
-    return a
+    from scipy.optimize import minimize
+
+    G = gram.numpy()
+    scale = max(float(np.abs(G).max()), 1e-30)  # a well-conditioned objective for the solver
+    solution = minimize(
+        lambda a: a @ G @ a / scale, np.full(k, 1.0 / k), jac=lambda a: 2 * G @ a / scale, method="SLSQP",
+        bounds=[(0.0, 1.0)] * k, constraints=[{"type": "eq", "fun": lambda a: a.sum() - 1.0}],
+        options={"ftol": 1e-15, "maxiter": 200},
+    )
+    a = np.clip(solution.x, 0.0, None)
+    return torch.as_tensor(a / a.sum(), dtype=gram.dtype)
 
 
 def mgda_ub_loss(losses: dict[str, torch.Tensor], shared: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
