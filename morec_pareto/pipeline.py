@@ -131,6 +131,23 @@ def build_source(
     return FixedSource(base[0], base[1], fit_result.train_seconds), base, fit_result
 
 
+def _operating_point(
+    cfg: DictConfig, policy, source: ScoreSource, var_names: tuple[str, ...], objectives: tuple[str, ...],
+) -> dict | None:
+    """Re-score a configured `policy_point` (e.g. an exported knee) on validation and test."""
+    point = cfg.get("policy_point")
+    if point is None:
+        return None
+    missing = [n for n in var_names if n not in point]
+    if missing:
+        raise ValueError(f"policy_point: missing variable(s) {missing} of this strategy ({list(var_names)})")
+    x = np.array([[float(point[n]) for n in var_names]])
+    valid_F = evaluate_candidates(policy, source, x, objectives, stage="valid")[0]
+    test_F = evaluate_candidates(policy, source, x, objectives, stage="test")[0]
+    return {"variables": {n: float(point[n]) for n in var_names}, "satisfaction": float(valid_F[0]),
+            "revenue": float(valid_F[1]), "test_satisfaction": float(test_F[0]), "test_revenue": float(test_F[1])}
+
+
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the whole pipeline for one config and write the run folder; returns the summary."""
     start = time.perf_counter()
@@ -159,6 +176,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         order = np.flatnonzero(front_mask)[np.argsort(-result.F[front_mask, 0], kind="stable")]
         policy = strategy.make_policy(k, mask_seen)
         test_F = evaluate_candidates(policy, source, result.X[order], objectives, stage="test")
+        operating_point = _operating_point(cfg, policy, source, result.var_names, objectives)
     finally:
         if getattr(source, "pool", None) is not None:
             source.pool.close()
@@ -192,6 +210,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "n_eval_users": int(len(users)),
         "prices_simulated": bool(data.prices_simulated),
     }
+    if operating_point is not None:
+        summary["operating_point"] = operating_point
     write_json(summary, run_dir / "summary.json")
     (run_dir / "checkpoint.pkl").unlink(missing_ok=True)
     return summary

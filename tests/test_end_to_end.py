@@ -56,9 +56,15 @@ def test_summary_keys(tiny_run):
     assert summary["test_hypervolume"] > 0
 
 
-def test_same_seed_gives_the_same_front(tiny_run, tmp_path):
-    run_cli("debug=tiny", f"hydra.run.dir={tmp_path}")
+def test_same_seed_gives_the_same_front_and_a_configured_point_is_rescored(tiny_run, tmp_path):
+    front = pd.read_csv(tiny_run / "front.csv")
+    knee = front.iloc[len(front) // 2]
+    point = [f"+policy_point.{n}={float(knee[n])!r}" for n in ("w_satisfaction", "price_exponent", "temperature", "pool_fraction")]
+    run_cli("debug=tiny", f"hydra.run.dir={tmp_path}", *point)
     assert (tmp_path / "front.csv").read_text() == (tiny_run / "front.csv").read_text()
+    operating = json.loads((tmp_path / "summary.json").read_text())["operating_point"]
+    assert operating["satisfaction"] == pytest.approx(knee["satisfaction"])
+    assert operating["test_revenue"] == pytest.approx(knee["test_revenue"])
 
 
 def test_multirun_sweeps_strategies(tmp_path):

@@ -15,8 +15,9 @@ def price_buckets(price: np.ndarray, n_buckets: int) -> np.ndarray:
 class ItemEncoder(nn.Module):
     """Encode every item from its attribute tokens.
 
-    Tokens of item i: [id_i, category_i, tag_1..tag_T, price_bucket_i]; each field has its own
-    embedding table plus a field embedding; a Transformer encoder mixes them, and the id token's output,
+    Tokens of item i: [id_i, category_i, tags_i, price_bucket_i], where the tags token is the mean of
+    the item's tag embeddings (four tokens whatever the number of tags keeps encoding every item at
+    every step affordable); each field has its own embedding table plus a field embedding; a Transformer encoder mixes them, and the id token's output,
     scaled by a learned gate that starts at 0, is added to the raw id embedding to give the item state.
     """
 
@@ -39,8 +40,7 @@ class ItemEncoder(nn.Module):
         self.category_embedding = nn.Embedding(n_categories, d_model)
         self.tag_embedding = nn.Embedding(n_tags + 1, d_model, padding_idx=0)
         self.price_embedding = nn.Embedding(n_price_buckets, d_model)
-        n_fields = 3 + item_tags.shape[1]
-        self.field_embedding = nn.Embedding(n_fields, d_model)
+        self.field_embedding = nn.Embedding(4, d_model)
         layer = nn.TransformerEncoderLayer(
             d_model, n_heads, dim_feedforward=d_model * 2, dropout=dropout, batch_first=True, norm_first=True,
             activation="gelu",
@@ -56,22 +56,24 @@ class ItemEncoder(nn.Module):
         self.register_buffer("price_bucket", torch.as_tensor(np.concatenate([pad, price_buckets(item_price, n_price_buckets)])), persistent=False)
         for table in (self.id_embedding, self.category_embedding, self.tag_embedding, self.price_embedding, self.field_embedding):
             nn.init.normal_(table.weight, std=0.02)
+        with torch.no_grad():  # padding rows stay zero: "no tag" adds nothing to the tag mean
+            self.id_embedding.weight[0].zero_()
+            self.tag_embedding.weight[0].zero_()
 
     def forward(self, items: torch.Tensor) -> torch.Tensor:
         """Item states for 1-based item ids of any shape (...,) -> (..., d)."""
         flat = items.reshape(-1)
-        tokens = torch.cat(
+        tags = self.tags[flat]  # (N, T), 0 = no tag (a zero embedding)
+        n_tags = (tags > 0).sum(dim=1, keepdim=True).clamp(min=1)
+        tokens = torch.stack(
             [
-                self.id_embedding(flat)[:, None],
-                self.category_embedding(self.category[flat])[:, None],
-                self.tag_embedding(self.tags[flat]),
-                self.price_embedding(self.price_bucket[flat])[:, None],
+                self.id_embedding(flat),
+                self.category_embedding(self.category[flat]),
+                self.tag_embedding(tags).sum(dim=1) / n_tags,
+                self.price_embedding(self.price_bucket[flat]),
             ],
             dim=1,
-        )  # (N, F, d)
-        tokens = tokens + self.field_embedding.weight[None]
-        tag_padding = self.tags[flat] == 0
-        padding = torch.cat([torch.zeros_like(tag_padding[:, :2]), tag_padding, torch.zeros_like(tag_padding[:, :1])], dim=1)
-        out = self.transformer(tokens, src_key_padding_mask=padding)
+        )  # (N, 4, d)
+        out = self.transformer(tokens + self.field_embedding.weight[None])
         state = self.id_embedding(flat) + self.attribute_gate * self.norm(out[:, 0])
         return state.reshape(*items.shape, -1)
