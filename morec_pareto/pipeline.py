@@ -36,6 +36,8 @@ def resolve_objectives(names: list[str] | None, has_truth: bool) -> tuple[str, .
     if names is None:
         names = ["oracle_ndcg", "oracle_revenue"] if has_truth else ["ndcg", "expected_revenue"]
     objectives = tuple(names)
+    if len(objectives) != 2:
+        raise ValueError(f"objectives.names must name 2 objectives (satisfaction, revenue), got {list(objectives)}")
     for name in objectives:
         if get_objective(name).needs_truth and not has_truth:
             raise ValueError(f"objectives.names: {name!r} needs ground truth, which this data set does not have")
