@@ -15,7 +15,8 @@ from morec_pareto.ranking.policies import (
 from morec_pareto.search.problem import evaluate_population
 
 
-def _loop_weighted(x, data, k, mask_seen):
+def _loop_scalarised(x, data, k, mask_seen, combine):
+    """Plain per-user reference of the weighted and Tchebycheff policies: combine(w, sat, rev) -> score."""
     w, alpha, tau, frac = x
     n_pool = pool_size(np.array([frac]), k, data.n_items)[0]
     lists = []
@@ -24,11 +25,15 @@ def _loop_weighted(x, data, k, mask_seen):
         sat = np.exp((rel - rel.max()) / tau)
         rev = data.purchase[u] * data.price**alpha
         rev = rev / rev.max()
-        score = w * sat + (1 - w) * rev
+        score = combine(w, sat, rev)
         unseen = [i for i in range(data.n_items) if not (mask_seen and data.seen[u, i])]
         allowed = sorted(unseen, key=lambda i: (-rel[i], i))[:n_pool]
         lists.append(sorted(allowed, key=lambda i: (-score[i], i))[:k])
     return np.array(lists)
+
+
+def _loop_weighted(x, data, k, mask_seen):
+    return _loop_scalarised(x, data, k, mask_seen, lambda w, sat, rev: w * sat + (1 - w) * rev)
 
 
 def _loop_layers(x, data, k, mask_seen):
@@ -107,19 +112,7 @@ def test_wrong_number_of_variables_is_refused():
 
 
 def _loop_tchebycheff(x, data, k, mask_seen):
-    w, alpha, tau, frac = x
-    n_pool = pool_size(np.array([frac]), k, data.n_items)[0]
-    lists = []
-    for u in range(data.n_users):
-        rel = data.relevance[u].astype(float)
-        sat = np.exp((rel - rel.max()) / tau)
-        rev = data.purchase[u] * data.price**alpha
-        rev = rev / rev.max()
-        score = -np.maximum(w * (1 - sat), (1 - w) * (1 - rev))
-        unseen = [i for i in range(data.n_items) if not (mask_seen and data.seen[u, i])]
-        allowed = sorted(unseen, key=lambda i: (-rel[i], i))[:n_pool]
-        lists.append(sorted(allowed, key=lambda i: (-score[i], i))[:k])
-    return np.array(lists)
+    return _loop_scalarised(x, data, k, mask_seen, lambda w, sat, rev: -np.maximum(w * (1 - sat), (1 - w) * (1 - rev)))
 
 
 def _loop_epsilon(x, data, k, mask_seen):
