@@ -58,7 +58,7 @@ def fronts_figure(collection: Collection, choices: pd.DataFrame | None = None) -
             ax.plot(xs, ys, color=colors[group], lw=1.6, label=f"{group} (median of {len(fronts)})")
         _zoom(ax, collection)
         _mark_choices(ax, choices, colors)
-        ax.legend(frameon=False, loc="lower left")
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
     return fig
 
@@ -87,7 +87,7 @@ def attainment_figure(collection: Collection, choices: pd.DataFrame | None = Non
             ax.plot([], [], color="0.3", ls=ls, lw=1.0, label=f"{name} surface")
         _zoom(ax, collection)
         _mark_choices(ax, choices, colors)
-        ax.legend(frameon=False, loc="lower left")
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
     return fig
 

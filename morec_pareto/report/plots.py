@@ -8,8 +8,9 @@ import numpy as np
 
 from morec_pareto.io import atomic_path
 
-# Okabe-Ito: a colour-blind-safe palette.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+# Okabe-Ito, then Paul Tol's muted scheme for groups 9-12: colour-blind-safe palettes.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+           "#882255", "#44AA99", "#999933", "#AA4499")
 
 
 def _staircase(front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -91,6 +91,16 @@ def validation_metrics(
     return ranking_metrics(target_ranks(relevance, split.targets("valid")[users]))
 
 
+def _lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
+    """Multiplier of the base learning rate at `step` (linear warm-up, then cosine decay)."""
+    if schedule == "constant":
+        return 1.0
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.5 * (1.0 + float(np.cos(np.pi * progress)))
+
+
 def fit(
     model: Recommender,
     split: Split,
@@ -107,6 +117,7 @@ def fit(
     method: str = "weighted",
     dirichlet_alpha: float = 1.0,
     keep_best: bool = True,
+    lr_schedule: str = "constant",
     progress: bool = True,
 ) -> FitResult:
     """Train end to end; keep the weights of the best validation NDCG@10 epoch.
@@ -139,7 +150,13 @@ def fit(
     eval_users = np.arange(split.sequences.n_users)
     if len(eval_users) > max_eval_users:
         eval_users = np.sort(rng.choice(eval_users, max_eval_users, replace=False))
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"train.lr_schedule must be constant or cosine, got {lr_schedule!r}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    steps_per_epoch = -(-len(windows) // batch_size)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: _lr_factor(step, steps_per_epoch, epochs * steps_per_epoch, lr_schedule)
+    )
     result = FitResult(best_epoch=-1, best_valid_ndcg=-1.0, epochs_run=0, train_seconds=0.0)
     best_state = copy.deepcopy(model.state_dict())
     bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress)
@@ -165,6 +182,7 @@ def fit(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            scheduler.step()
             for k, v in losses.items():
                 totals[k] += v.item() * len(idx) / len(order)
         valid = validation_metrics(model, split, eval_users, eval_preference)
