@@ -36,3 +36,21 @@ def test_score_table_shapes_and_probabilities(tiny_stages, tiny_split):
     assert ((valid.purchase > 0) & (valid.purchase < 1)).all()
     assert (test.seen.sum(axis=1) >= valid.seen.sum(axis=1)).all()  # test history includes the validation event
     assert not np.array_equal(valid.relevance, test.relevance)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    from morec_pareto.training.fit import _lr_factor
+
+    assert _lr_factor(0, 10, 100, "cosine") == pytest.approx(0.1)
+    assert _lr_factor(9, 10, 100, "cosine") == pytest.approx(1.0)
+    assert _lr_factor(55, 10, 100, "cosine") == pytest.approx(0.5)
+    assert _lr_factor(100, 10, 100, "cosine") == pytest.approx(0.0, abs=1e-12)
+    assert _lr_factor(55, 10, 100, "constant") == 1.0
+
+
+def test_unknown_schedule_names_the_key(tiny_split):
+    from morec_pareto.models.recommender import build_recommender
+
+    model = build_recommender(tiny_split.data, max_len=5, d_model=8, user_layers=1)
+    with pytest.raises(ValueError, match="train.lr_schedule"):
+        fit(model, tiny_split, {"satisfaction": 1.0}, epochs=1, lr_schedule="step", progress=False)
