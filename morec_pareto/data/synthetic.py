@@ -176,9 +176,8 @@ def simulate(
     mask = np.arange(max_len)[None, :] < lengths[:, None]
     users = np.broadcast_to(np.arange(U)[:, None], (U, max_len))[mask]
     items = seq[mask]
-    p_click = truth.click_bias + truth.click_scale * (np.einsum("ed,ed->e", taste[users], item_latent[items]) + item_bias[items])
-    p_click = _sigmoid(p_click)
-    aff = np.einsum("ed,ed->e", taste[users], item_latent[items]) + item_bias[items]
+    aff = np.einsum("ed,ed->e", taste[users], item_latent[items]) + item_bias[items]  # affinity of every event
+    p_click = _sigmoid(truth.click_bias + truth.click_scale * aff)
     q_buy = _sigmoid(truth.buy_bias + truth.buy_scale * aff - sensitivity[users] * truth.log_rel_price[items])
     r = rng.random((len(items), 3))
     clicked = r[:, 0] < p_click
