@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -96,17 +95,13 @@ class RetrainSource(ScoreSource):
 
     def stages(self, level_id: int) -> tuple[StageData, StageData]:
         from morec_pareto.models.recommender import build_recommender
-        from morec_pareto.training.scoring import score_table
+        from morec_pareto.training.scoring import rescore_stages
 
         if level_id not in self.cache:
             self.prepare(np.array([level_id]))
             start = time.perf_counter()
             model = build_recommender(self.trainer.split.data, **self.trainer.model_kwargs)
             model.load_state_dict(torch.load(self.trainer.path(level_id), weights_only=False)["state_dict"])
-            pair = []
-            for stage, base in zip(("valid", "test"), self.base):
-                table = score_table(model, self.trainer.split, stage, self.users)
-                pair.append(replace(base, relevance=table.relevance, purchase=table.purchase))
-            self.cache[level_id] = (pair[0], pair[1])
+            self.cache[level_id] = rescore_stages(model, self.trainer.split, self.base, self.users)
             self.scoring_seconds += time.perf_counter() - start
         return self.cache[level_id]

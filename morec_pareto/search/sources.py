@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import replace
-
 import numpy as np
 
 from morec_pareto.types import StageData
@@ -73,16 +71,12 @@ class ConditionedSource(ScoreSource):
         self.cache: dict[int, tuple[StageData, StageData]] = {}
 
     def stages(self, level_id: int) -> tuple[StageData, StageData]:
-        from morec_pareto.training.scoring import score_table
+        from morec_pareto.training.scoring import rescore_stages
 
         if level_id not in self.cache:
             start = time.perf_counter()
             lam = self.levels[level_id]
             preference = np.array([lam, 1.0 - lam])
-            pair = []
-            for stage, base in zip(("valid", "test"), self.base):
-                table = score_table(self.model, self.split, stage, self.users, preference)
-                pair.append(replace(base, relevance=table.relevance, purchase=table.purchase))
-            self.cache[level_id] = (pair[0], pair[1])
+            self.cache[level_id] = rescore_stages(self.model, self.split, self.base, self.users, preference)
             self.scoring_seconds += time.perf_counter() - start
         return self.cache[level_id]

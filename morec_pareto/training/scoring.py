@@ -1,6 +1,8 @@
 """Score every (user, item) pair with a trained model, in batches, once per model and stage."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -68,3 +70,19 @@ def stage_data(
         true_click=None if truth is None else truth.click_prob(users).astype(np.float32),
         true_buy=None if truth is None else truth.buy_prob(users).astype(np.float32),
     )
+
+
+def rescore_stages(
+    model: Recommender, split: Split, base: tuple[StageData, StageData], users: np.ndarray,
+    preference: np.ndarray | None = None,
+) -> tuple[StageData, StageData]:
+    """(valid, test) stage data of another model (or preference) over the same users.
+
+    Only the two heads' scores change; histories, targets and ground truth are shared with `base`.
+    """
+    pair = []
+    for stage, data in zip(("valid", "test"), base):
+        logits = score_matrix(model, split, stage, users, preference=preference)
+        purchase = (1.0 / (1.0 + np.exp(-logits[1]))).astype(np.float32)
+        pair.append(replace(data, relevance=logits[0], purchase=purchase))
+    return pair[0], pair[1]
