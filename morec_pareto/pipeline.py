@@ -122,15 +122,17 @@ def build_source(
     preference = np.array([1.0, 0.0]) if strategy.training == "conditioned" else None
     base = (stage_data(model, split, "valid", users, preference), stage_data(model, split, "test", users, preference))
     if strategy.training == "conditioned":
-        return ConditionedSource(model, split, users, strategy.n_levels, base, fit_result.train_seconds), base, fit_result
+        return ConditionedSource(model, split, users, strategy.n_levels, base, fit_result.train_seconds,
+                                 fit_result.epochs_run), base, fit_result
     if strategy.training == "retrain":
         trainer = CandidateTrainer(split, model_kwargs, train_kwargs, base_path, run_dir / "trainings",
                                    strategy.epochs_per_candidate, seed)
         runner, pool = make_runner(strategy.parallel, strategy.n_workers)
-        source = RetrainSource(trainer, users, strategy.n_levels, base, runner, fit_result.train_seconds)
+        source = RetrainSource(trainer, users, strategy.n_levels, base, runner, fit_result.train_seconds,
+                               fit_result.epochs_run)
         source.pool = pool  # closed by run() when the search is done
         return source, base, fit_result
-    return FixedSource(base[0], base[1], fit_result.train_seconds), base, fit_result
+    return FixedSource(base[0], base[1], fit_result.train_seconds, fit_result.epochs_run), base, fit_result
 
 
 def _operating_point(
@@ -199,6 +201,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "n_trainings": source.n_trainings,
         "runtime_s": time.perf_counter() - start,
         "train_seconds": source.train_seconds,
+        "train_epochs": source.train_epochs,
         "search_seconds": result.seconds,
         "accuracy": {**accuracy_report(test), "valid": accuracy_report(valid)},
         "accuracy_popularity": ranking_metrics(target_ranks(popularity_scores(split, "test", users), test.targets)),
@@ -208,7 +211,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         },
         "training": {"method": strategy.training, "best_epoch": fit_result.best_epoch,
                      "epochs_run": fit_result.epochs_run, "seconds_per_epoch": fit_result.seconds_per_epoch,
-                     "best_valid_ndcg@10": fit_result.best_valid_ndcg},
+                     "best_valid_ndcg@10": fit_result.best_valid_ndcg, **fit_result.learned},
         "n_eval_users": int(len(users)),
         "prices_simulated": bool(data.prices_simulated),
     }

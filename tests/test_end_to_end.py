@@ -54,6 +54,8 @@ def test_summary_keys(tiny_run):
     for key in ("ndcg@10", "recall@10", "mrr@10"):
         assert 0.0 <= summary["accuracy"][key] <= 1.0
     assert summary["test_hypervolume"] > 0
+    assert summary["train_epochs"] == summary["training"]["epochs_run"] > 0
+    assert set(summary["training"]["repeat_offsets"]) == {"view", "click", "cart", "purchase"}
 
 
 def test_same_seed_gives_the_same_front_and_a_configured_point_is_rescored(tiny_run, tmp_path):

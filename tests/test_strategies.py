@@ -108,8 +108,9 @@ def test_retrain_source_trains_each_level_once_and_resumes(tiny_split, tiny_stag
     trainer = CandidateTrainer(tiny_split, kwargs, {"n_negatives": 16}, tmp_path / "base.pt", tmp_path, 1, 0)
     runner, _ = make_runner("none", 1)
     users = np.arange(tiny_split.sequences.n_users)
-    source = RetrainSource(trainer, users, 3, tiny_stages, runner, base_seconds=1.0)
+    source = RetrainSource(trainer, users, 3, tiny_stages, runner, base_seconds=1.0, base_epochs=4)
     source.prepare(np.array([0, 2, 2, 0]))
+    assert source.train_epochs == 4 + 2 * 1  # the warm start plus one epoch for each of the two levels
     assert source.n_trainings == 3 and sorted(p.name for p in tmp_path.glob("level_*.pt")) == ["level_000.pt", "level_002.pt"]
     mtime = (tmp_path / "level_000.pt").stat().st_mtime_ns
     resumed = RetrainSource(trainer, users, 3, tiny_stages, runner, base_seconds=1.0)  # a restarted run

@@ -5,19 +5,38 @@ import torch
 from torch import nn
 
 from morec_pareto.models.item_encoder import ItemEncoder
+from morec_pareto.models.repeat import RepeatBias
 from morec_pareto.models.scorer import Scorer
 from morec_pareto.models.user_encoder import UserEncoder
 from morec_pareto.types import BEHAVIOURS, Interactions
 
 
 class Recommender(nn.Module):
-    """User states from the behaviour sequence, item states from attributes, pair logits from the scorer."""
+    """User states from the behaviour sequence, item states from attributes, pair logits from the scorer.
 
-    def __init__(self, item_encoder: ItemEncoder, user_encoder: UserEncoder, scorer: Scorer) -> None:
+    With a `repeat_bias`, an item already in the user's sequence has its logits shifted by a learned
+    offset per behaviour depth (see `models.repeat`).
+    """
+
+    def __init__(
+        self, item_encoder: ItemEncoder, user_encoder: UserEncoder, scorer: Scorer, repeat_bias: RepeatBias | None = None,
+    ) -> None:
         super().__init__()
         self.item_encoder = item_encoder
         self.user_encoder = user_encoder
         self.scorer = scorer
+        self.repeat_bias = repeat_bias
+
+    def learned_terms(self) -> dict:
+        """Scalars worth reading after training: the attribute gate and the repeat offsets per behaviour."""
+        terms: dict = {"attribute_gate": float(self.item_encoder.attribute_gate.item())}
+        if self.repeat_bias is not None:
+            with torch.no_grad():
+                offsets = self.repeat_bias(torch.arange(1, len(BEHAVIOURS) + 1))
+            terms["repeat_offsets"] = {
+                name: {"satisfaction": float(row[0]), "purchase": float(row[1])} for name, row in zip(BEHAVIOURS, offsets)
+            }
+        return terms
 
     def logits(self, h_u: torch.Tensor, items: torch.Tensor, preference: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (B, M, 2) of B user states (B, d) against M 1-based item ids (M,) or per-row items (B, M)."""
@@ -39,6 +58,7 @@ def build_recommender(
     dropout: float = 0.2,
     n_price_buckets: int = 10,
     n_preferences: int = 0,
+    repeat_bias: bool = True,
 ) -> Recommender:
     """Build the encoders and the scorer for a data set (sizes come from the data, not the config)."""
     item_encoder = ItemEncoder(
@@ -50,4 +70,5 @@ def build_recommender(
         n_heads=n_heads, dropout=dropout,
     )
     scorer = Scorer(d_model, tuple(mlp_hidden), dropout=0.0, n_preferences=n_preferences)  # pair-level dropout costs a quarter of training time
-    return Recommender(item_encoder, user_encoder, scorer)
+    repeat = RepeatBias(len(BEHAVIOURS)) if repeat_bias else None
+    return Recommender(item_encoder, user_encoder, scorer, repeat)

@@ -68,8 +68,8 @@ class RetrainSource(ScoreSource):
     """One model per lambda level, trained on demand and kept on disk; a restarted run reuses finished ones."""
 
     def __init__(self, trainer: CandidateTrainer, users: np.ndarray, n_levels: int, base: tuple[StageData, StageData],
-                 runner, base_seconds: float = 0.0) -> None:
-        super().__init__(1, base_seconds)
+                 runner, base_seconds: float = 0.0, base_epochs: int = 0) -> None:
+        super().__init__(1, base_seconds, base_epochs)
         self.trainer, self.users, self.n_levels, self.base, self.runner = trainer, users, n_levels, base, runner
         self.cache: dict[int, tuple[StageData, StageData]] = {}
         self.ledger_path = trainer.out_dir / "ledger.json"
@@ -83,6 +83,10 @@ class RetrainSource(ScoreSource):
     @property
     def train_seconds(self) -> float:
         return self._train_seconds + float(sum(self.ledger.values()))
+
+    @property
+    def train_epochs(self) -> int:
+        return self._train_epochs + self.trainer.epochs * len(self.ledger)
 
     def prepare(self, level_ids: np.ndarray) -> None:
         missing = [int(l) for l in np.unique(level_ids) if not self.trainer.path(int(l)).exists()]

@@ -18,9 +18,10 @@ class ScoreSource(ABC):
 
     n_levels: int = 0  # 0: no model-side weight
 
-    def __init__(self, n_trainings: int = 1, train_seconds: float = 0.0) -> None:
+    def __init__(self, n_trainings: int = 1, train_seconds: float = 0.0, train_epochs: int = 0) -> None:
         self._n_trainings = n_trainings
         self._train_seconds = train_seconds
+        self._train_epochs = train_epochs
         self.scoring_seconds = 0.0
 
     @property
@@ -32,6 +33,12 @@ class ScoreSource(ABC):
     def train_seconds(self) -> float:
         """Seconds spent training them, summed over parallel jobs."""
         return self._train_seconds
+
+    @property
+    def train_epochs(self) -> int:
+        """Training epochs (passes over the training windows) summed over every model: compute that
+        does not depend on the machine or on how busy it was."""
+        return self._train_epochs
 
     @property
     def levels(self) -> np.ndarray:
@@ -52,8 +59,8 @@ class ScoreSource(ABC):
 class FixedSource(ScoreSource):
     """One trained model, one pair of score tables."""
 
-    def __init__(self, valid: StageData, test: StageData, train_seconds: float = 0.0) -> None:
-        super().__init__(1, train_seconds)
+    def __init__(self, valid: StageData, test: StageData, train_seconds: float = 0.0, train_epochs: int = 0) -> None:
+        super().__init__(1, train_seconds, train_epochs)
         self.valid, self.test = valid, test
 
     def stages(self, level_id: int) -> tuple[StageData, StageData]:
@@ -64,8 +71,8 @@ class ConditionedSource(ScoreSource):
     """One preference-conditioned model; each level's tables are scored at preference (lambda, 1 - lambda)."""
 
     def __init__(self, model, split, users: np.ndarray, n_levels: int, base: tuple[StageData, StageData],
-                 train_seconds: float = 0.0) -> None:
-        super().__init__(1, train_seconds)
+                 train_seconds: float = 0.0, train_epochs: int = 0) -> None:
+        super().__init__(1, train_seconds, train_epochs)
         self.model, self.split, self.users, self.n_levels = model, split, users, n_levels
         self.base = base  # seen, targets and truth do not depend on the preference
         self.cache: dict[int, tuple[StageData, StageData]] = {}

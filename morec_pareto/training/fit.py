@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from morec_pareto.data.split import training_windows
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.models.recommender import Recommender
+from morec_pareto.models.repeat import history_levels
 from morec_pareto.training.gradients import mgda_ub_loss
 from morec_pareto.training.losses import revenue_loss, satisfaction_loss
 from morec_pareto.training.scoring import score_matrix
@@ -28,6 +29,7 @@ class FitResult:
     epochs_run: int
     train_seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
+    learned: dict = field(default_factory=dict)  # the model's `learned_terms()` after training
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -71,10 +73,18 @@ def batch_losses(
     pref_rows = None if preference is None else preference[rows]
     pos_logits = model.scorer(h_u, h_pos, pref_rows)  # (N, 2)
     neg_logits = model.scorer(h_u[:, None, :], h_neg[None], None if pref_rows is None else pref_rows[:, None, :])  # (N, M, 2)
+    levels = None
+    if model.repeat_bias is not None:
+        levels = history_levels(inputs, behaviours[:, :-1], n_items, every_prefix=True)[valid]  # (N, I) uint8
+        pos_logits = model.repeat_bias.add_to(pos_logits, levels.gather(1, (pos - 1)[:, None])[:, 0])
+        neg_logits = model.repeat_bias.add_to(neg_logits, levels[:, neg - 1])
     accidental = neg[None, :] == pos[:, None]
     satisfaction = satisfaction_loss(pos_logits[:, 0], neg_logits[..., 0], accidental)
     if full_softmax:
-        satisfaction = satisfaction + F.cross_entropy(model.scorer.bilinear(h_u, h_every), pos - 1)
+        every_logits = model.scorer.bilinear(h_u, h_every)  # (N, I)
+        if levels is not None:
+            every_logits = model.repeat_bias.add_to(every_logits, levels, head=0)
+        satisfaction = satisfaction + F.cross_entropy(every_logits, pos - 1)
     losses = {
         "satisfaction": satisfaction,
         "revenue": revenue_loss(pos_logits[:, 1], neg_logits[..., 1], bought, price[pos], price[neg], accidental),
@@ -199,4 +209,5 @@ def fit(
     if keep_best:
         model.load_state_dict(best_state)
     model.eval()
+    result.learned = model.learned_terms()
     return result

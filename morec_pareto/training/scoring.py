@@ -8,6 +8,7 @@ import torch
 
 from morec_pareto.data.split import padded_history, seen_matrix
 from morec_pareto.models.recommender import Recommender
+from morec_pareto.models.repeat import history_levels
 from morec_pareto.types import PURCHASE, ScoreTable, Split, StageData
 
 
@@ -33,11 +34,14 @@ def score_matrix(
     for start in range(0, len(users), batch_size):
         chunk = users[start : start + batch_size]
         items, behaviours = padded_history(split, stage, max_len, chunk)
-        h_u = model.user_encoder.encode(torch.as_tensor(items), torch.as_tensor(behaviours))
+        items_t, behaviours_t = torch.as_tensor(items), torch.as_tensor(behaviours)
+        h_u = model.user_encoder.encode(items_t, behaviours_t)
         pref = None
         if preference is not None:
             pref = torch.as_tensor(preference, dtype=torch.float32).expand(len(chunk), -1)[:, None, :]
         logits = model.scorer(h_u[:, None, :], h_items[None], pref)  # (B, I, 2)
+        if model.repeat_bias is not None:
+            logits = model.repeat_bias.add_to(logits, history_levels(items_t, behaviours_t, n_items))
         out[:, start : start + len(chunk)] = logits[..., list(heads)].permute(2, 0, 1).numpy()
     model.train(was_training)
     return out
