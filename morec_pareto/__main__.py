@@ -12,8 +12,12 @@ from morec_pareto.pipeline import run
 
 log = logging.getLogger("morec_pareto")
 
+# An absolute path: a relative one is resolved against the calling module, which breaks when the
+# `morec-pareto` console script imports this module through an editable install's import hook.
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
     """Run the pipeline; returns the validation hypervolume (what a sweeper would maximise)."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)

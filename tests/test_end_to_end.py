@@ -1,5 +1,6 @@
 """The `debug=tiny` main job through the CLI: every output, valid and consistent."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -85,3 +86,13 @@ def test_bad_override_fails_with_the_key(tmp_path):
                            f"hydra.run.dir={tmp_path}"], capture_output=True, text=True)
     assert proc.returncode != 0 and "data.price_scale" in proc.stderr
     assert not (tmp_path / "summary.json").exists()
+
+
+def test_console_script_finds_the_configs_from_any_folder(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "morec-pareto"
+    proc = subprocess.run([str(script), "debug=tiny", "--cfg", "job"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "strategy:" in proc.stdout and "name: weighted" in proc.stdout
