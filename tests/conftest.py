@@ -33,7 +33,7 @@ def tiny_split():
 @pytest.fixture(scope="session")
 def tiny_model(tiny_split):
     torch.manual_seed(0)
-    model = build_recommender(tiny_split.data, max_len=20, d_model=32, user_layers=1)
+    model = build_recommender(tiny_split.data, max_len=20, d_model=32, user_layers=1, repeat_bias=True)
     result = fit(model, tiny_split, {"satisfaction": 1.0, "revenue": 1.0}, epochs=10, n_negatives=64, patience=100,
                  progress=False)
     return model, result

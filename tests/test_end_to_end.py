@@ -56,7 +56,7 @@ def test_summary_keys(tiny_run):
         assert 0.0 <= summary["accuracy"][key] <= 1.0
     assert summary["test_hypervolume"] > 0
     assert summary["train_epochs"] == summary["training"]["epochs_run"] > 0
-    assert set(summary["training"]["repeat_offsets"]) == {"view", "click", "cart", "purchase"}
+    assert "attribute_gate" in summary["training"] and "repeat_offsets" not in summary["training"]  # off by default
 
 
 def test_same_seed_gives_the_same_front_and_a_configured_point_is_rescored(tiny_run, tmp_path):
@@ -71,9 +71,11 @@ def test_same_seed_gives_the_same_front_and_a_configured_point_is_rescored(tiny_
 
 
 def test_multirun_sweeps_strategies(tmp_path):
-    run_cli("-m", "debug=tiny", "strategy=non_weighted,grid", "search.n_gen=2", f"hydra.sweep.dir={tmp_path}")
+    run_cli("-m", "debug=tiny", "strategy=non_weighted,grid", "search.n_gen=2", "model.repeat_bias=true",
+            f"hydra.sweep.dir={tmp_path}")
     summaries = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/summary.json"))]
     assert sorted(s["strategy"] for s in summaries) == ["grid", "non_weighted"]
+    assert all(set(s["training"]["repeat_offsets"]) == {"view", "click", "cart", "purchase"} for s in summaries)
     front = pd.read_csv(next(tmp_path.glob("*non_weighted*/front.csv")))
     assert "w_satisfaction" not in front.columns and "price_exponent" in front.columns
 

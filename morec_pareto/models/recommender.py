@@ -58,7 +58,7 @@ def build_recommender(
     dropout: float = 0.2,
     n_price_buckets: int = 10,
     n_preferences: int = 0,
-    repeat_bias: bool = True,
+    repeat_bias: bool = False,
 ) -> Recommender:
     """Build the encoders and the scorer for a data set (sizes come from the data, not the config)."""
     item_encoder = ItemEncoder(

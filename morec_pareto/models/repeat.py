@@ -24,6 +24,7 @@ def history_levels(items: torch.Tensor, behaviours: torch.Tensor, n_items: int, 
         torch.maximum(out[:, t], out[:, t - 1], out=out[:, t])
     return out[..., 1:]
 
+
 class RepeatBias(nn.Module):
     """Logit offsets (one per head) for an item already in the user's sequence, by its deepest behaviour.
 
