@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--retrain", default="train_weights_full")
     args = parser.parse_args()
     table = paired_table(args.paths, args.conditioned, args.retrain)
-    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 200, "display.max_columns", None):
         print(table)
     hv_ratio = table[f"{args.conditioned} test HV"].mean() / table[f"{args.retrain} test HV"].mean()
     compute_ratio = table[f"{args.conditioned} epochs"].mean() / table[f"{args.retrain} epochs"].mean()
