@@ -109,3 +109,18 @@ def test_repeat_bias_learns_the_data_sign(tiny_split, tiny_model):
     view_offset = model.repeat_bias(torch.tensor(1))[0].item()
     assert view_offset > 0.0
     assert model.repeat_bias(torch.tensor(0)).abs().sum().item() == 0.0
+
+
+def test_model_logits_add_the_repeat_term_only_at_items_in_the_sequence(tiny_split):
+    torch.manual_seed(0)
+    m = build_recommender(tiny_split.data, max_len=12, d_model=16, user_layers=1, repeat_bias=True).eval()
+    with torch.no_grad():
+        m.repeat_bias.offset.weight[1:] = -1.0
+    items, behaviours = (torch.as_tensor(a) for a in padded_history(tiny_split, "valid", 12, np.arange(3)))
+    levels = history_levels(items, behaviours, tiny_split.data.n_items)
+    h_u = m.user_encoder.encode(items, behaviours)
+    every = torch.arange(1, tiny_split.data.n_items + 1)
+    with torch.no_grad():
+        shift = m.logits(h_u, every, levels=levels) - m.logits(h_u, every)
+    expected = torch.where(levels[..., None] > 0, -10.0, 0.0).expand_as(shift)  # scale 10 x offset -1
+    assert torch.allclose(shift, expected)

@@ -38,14 +38,29 @@ class Recommender(nn.Module):
             }
         return terms
 
-    def logits(self, h_u: torch.Tensor, items: torch.Tensor, preference: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits (B, M, 2) of B user states (B, d) against M 1-based item ids (M,) or per-row items (B, M)."""
-        h_i = self.item_encoder(items)
+    def score(
+        self, h_u: torch.Tensor, h_i: torch.Tensor, preference: torch.Tensor | None = None,
+        levels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits (B, M, 2) of B user states (B, d) against item states (M, d) or per-row (B, M, d).
+
+        `preference` (B, n_preferences) feeds a conditioned scorer; `levels` (B, M) from
+        `history_levels` adds the repeat term when the model has one.
+        """
         if h_i.dim() == 2:
             h_i = h_i[None]
         pref = None if preference is None else preference[:, None, :]
-        return self.scorer(h_u[:, None, :], h_i, pref)
+        out = self.scorer(h_u[:, None, :], h_i, pref)
+        if self.repeat_bias is not None and levels is not None:
+            out = self.repeat_bias.add_to(out, levels)
+        return out
 
+    def logits(
+        self, h_u: torch.Tensor, items: torch.Tensor, preference: torch.Tensor | None = None,
+        levels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """`score` against 1-based item ids (M,) or per-row items (B, M)."""
+        return self.score(h_u, self.item_encoder(items), preference, levels)
 
 def build_recommender(
     data: Interactions,

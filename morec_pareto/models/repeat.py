@@ -9,15 +9,15 @@ def history_levels(items: torch.Tensor, behaviours: torch.Tensor, n_items: int, 
     """Deepest behaviour each item reached in a padded sequence, as 0 (absent) or 1 + behaviour.
 
     `items` (B, L) holds 1-based ids with 0 as padding, `behaviours` (B, L) their behaviour types.
-    Returns (B, I) levels over items 1..I (int64), or with `every_prefix` (B, L, I) uint8: the levels
-    of the prefix ending at each position (what all-position training needs; index with `.long()`).
+    Returns uint8 (B, I) levels over items 1..I, or with `every_prefix` (B, L, I): the levels of the
+    prefix ending at each position (what all-position training needs).
     """
     B, L = items.shape
     level = torch.where(items > 0, behaviours + 1, torch.zeros_like(behaviours)).to(torch.uint8)
     if not every_prefix:
         out = torch.zeros(B, n_items + 1, dtype=torch.uint8, device=items.device)
         out.scatter_reduce_(1, items, level, reduce="amax")
-        return out[:, 1:].long()
+        return out[:, 1:]
     out = torch.zeros(B, L, n_items + 1, dtype=torch.uint8, device=items.device)
     out.scatter_(2, items[..., None], level[..., None])
     for t in range(1, L):  # a running max over positions; ~40x faster than torch.cummax on CPU here

@@ -38,10 +38,9 @@ def score_matrix(
         h_u = model.user_encoder.encode(items_t, behaviours_t)
         pref = None
         if preference is not None:
-            pref = torch.as_tensor(preference, dtype=torch.float32).expand(len(chunk), -1)[:, None, :]
-        logits = model.scorer(h_u[:, None, :], h_items[None], pref)  # (B, I, 2)
-        if model.repeat_bias is not None:
-            logits = model.repeat_bias.add_to(logits, history_levels(items_t, behaviours_t, n_items))
+            pref = torch.as_tensor(preference, dtype=torch.float32).expand(len(chunk), -1)
+        levels = history_levels(items_t, behaviours_t, n_items) if model.repeat_bias is not None else None
+        logits = model.score(h_u, h_items, pref, levels)  # (B, I, 2)
         out[:, start : start + len(chunk)] = logits[..., list(heads)].permute(2, 0, 1).numpy()
     model.train(was_training)
     return out
