@@ -11,13 +11,14 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from morec_pareto.data.split import leave_one_out
+from morec_pareto.data.split import leave_one_out, repeat_rate
 from morec_pareto.io import atomic_path, write_csv, write_json
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
-from morec_pareto.metrics.baselines import popularity_scores
+from morec_pareto.metrics.baselines import history_scores, popularity_scores
 from morec_pareto.models.recommender import build_recommender
 from morec_pareto.objectives.registry import get_objective
-from morec_pareto.report.indicators import hypervolume, nondominated_mask
+from morec_pareto.objectives.reference import dataset_reference
+from morec_pareto.report.indicators import best_point_share, hypervolume, nondominated_mask, normalise
 from morec_pareto.report.plots import pareto_figure, save_figure
 from morec_pareto.search.problem import evaluate_candidates
 from morec_pareto.search.retrain import CandidateTrainer, RetrainSource, make_runner
@@ -26,9 +27,10 @@ from morec_pareto.search.sources import ConditionedSource, FixedSource, ScoreSou
 from morec_pareto.search.strategies import Strategy
 from morec_pareto.training.fit import FitResult, fit
 from morec_pareto.training.scoring import stage_data
-from morec_pareto.types import Split, StageData
+from morec_pareto.types import Interactions, Split, StageData
 
 log = logging.getLogger(__name__)
+DATASET_KEYS = ("reference_point",)  # data config keys read by the pipeline, not passed to the reader
 
 
 def resolve_objectives(names: list[str] | None, has_truth: bool) -> tuple[str, ...]:
@@ -44,13 +46,45 @@ def resolve_objectives(names: list[str] | None, has_truth: bool) -> tuple[str, .
     return objectives
 
 
-def reference_point(configured: list[float] | None, objectives: tuple[str, ...]) -> np.ndarray:
-    """The fixed hypervolume reference point: from config, else each objective's worst value (0)."""
+def reference_point(
+    configured: list[float] | None, declared: str | list[float] | None, split: Split, objectives: tuple[str, ...],
+    k: int, mask_seen: bool,
+) -> dict:
+    """The fixed hypervolume reference point and normalisation ideal, never from the run's own results.
+
+    `objectives.reference_point` (numbers) wins; else the data set's declared default
+    (`data.reference_point`): explicit numbers, or a method computed once per data set and cached
+    (see `objectives.reference`). Returns {"reference_point", "ideal", "source"} as arrays and words.
+    """
+    def numbers(values, key: str) -> np.ndarray:
+        if len(values) != len(objectives):
+            raise ValueError(f"{key} needs {len(objectives)} values (one per objective), got {len(values)}")
+        return np.asarray(values, dtype=float)
+
+    record = dataset_reference(split, objectives, k, mask_seen, "popularity")
+    ideal = np.asarray(record["ideal"], dtype=float)
     if configured is not None:
-        if len(configured) != len(objectives):
-            raise ValueError(f"objectives.reference_point needs {len(objectives)} values, got {len(configured)}")
-        return np.asarray(configured, dtype=float)
-    return np.zeros(len(objectives))
+        point, source = numbers(configured, "objectives.reference_point"), "objectives.reference_point (config)"
+    elif declared is not None and not isinstance(declared, str):
+        point, source = numbers(declared, "data.reference_point"), "data.reference_point (declared numbers)"
+    else:
+        record = dataset_reference(split, objectives, k, mask_seen, declared or "popularity")
+        point, source = np.asarray(record["reference_point"], dtype=float), record["source"]
+    return {"reference_point": point, "ideal": np.maximum(ideal, point), "source": source}
+
+
+def hv_summary(F: np.ndarray, reference: dict, prefix: str = "") -> dict[str, float]:
+    """HV in natural units, normalised HV and the best point's share of a front F (natural units)."""
+    ref, ideal = reference["reference_point"], reference["ideal"]
+    front = F[nondominated_mask(F)]
+    return {f"{prefix}hypervolume": hypervolume(front, ref),
+            f"{prefix}normalised_hypervolume": hypervolume(normalise(front, ideal, ref), np.zeros(len(ref))),
+            f"{prefix}hv_best_point_share": best_point_share(front, ref)}
+
+
+def load_data(data_cfg: DictConfig) -> Interactions:
+    """Instantiate the data config's reader; keys that describe the data set, not the reading, are left out."""
+    return instantiate({key: value for key, value in data_cfg.items() if key not in DATASET_KEYS})
 
 
 def accuracy_report(data: StageData) -> dict[str, float]:
@@ -68,13 +102,18 @@ def eval_users(split: Split, max_users: int, seed: int) -> np.ndarray:
 
 def _write_outputs(
     run_dir: Path, result: SearchResult, order: np.ndarray, test_F: np.ndarray, objectives: tuple[str, ...],
-    k: int, title: str,
+    k: int, title: str, realised: np.ndarray,
 ) -> pd.DataFrame:
-    """front.csv (rows `order` of the evaluations), evaluations.csv, history.csv and the figure."""
+    """front.csv (rows `order` of the evaluations), evaluations.csv, history.csv and the figure.
+
+    `realised` (n_front, 2) is the front's realised revenue on (validation, test): held-out purchases in
+    the lists, 0 on data without purchase events.
+    """
     names = list(result.var_names)
     front = pd.DataFrame(result.X[order], columns=names)
     front["satisfaction"], front["revenue"] = result.F[order, 0], result.F[order, 1]
     front["test_satisfaction"], front["test_revenue"] = test_F[:, 0], test_F[:, 1]
+    front["realised_revenue"], front["test_realised_revenue"] = realised[:, 0], realised[:, 1]
     write_csv(front, run_dir / "front.csv")
     evaluations = pd.DataFrame(result.X, columns=names)
     evaluations.insert(0, "generation", result.generation)
@@ -152,24 +191,41 @@ def _operating_point(
             "revenue": float(valid_F[1]), "test_satisfaction": float(test_F[0]), "test_revenue": float(test_F[1])}
 
 
+def resolve_mask_seen(configured: bool | None, rate: float, threshold: float) -> bool:
+    """objectives.mask_seen, or when null: mask seen items unless the data's repeat rate exceeds `threshold`.
+
+    Masking makes every repeated target a miss, so it caps validation Hit@K at 1 - rate on repeat-heavy data.
+    """
+    if configured is not None:
+        return bool(configured)
+    if rate > threshold:
+        log.info("repeat rate %.2f > objectives.repeat_threshold %.2f: the search does not mask seen items "
+                 "(set objectives.mask_seen=true to force it)", rate, threshold)
+        return False
+    return True
+
+
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the whole pipeline for one config and write the run folder; returns the summary."""
     start = time.perf_counter()
     seed = int(cfg.seed)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    data = instantiate(cfg.data)
+    data = load_data(cfg.data)
     split = leave_one_out(data)
     log.info("data %s: %d users, %d items, %d events", data.name, data.n_users, data.n_items, data.n_events)
 
     strategy = Strategy(**OmegaConf.to_container(cfg.strategy, resolve=True))
     obj_cfg = cfg.objectives
     objectives = resolve_objectives(obj_cfg.names, data.truth is not None)
-    ref = reference_point(obj_cfg.reference_point, objectives)
     users = eval_users(split, int(obj_cfg.max_users), seed)
     source, (valid, test), fit_result = build_source(cfg, strategy, split, users, run_dir, seed)
 
-    k, mask_seen = int(obj_cfg.k), bool(obj_cfg.mask_seen)
+    rate = repeat_rate(split)
+    k, mask_seen = int(obj_cfg.k), resolve_mask_seen(obj_cfg.mask_seen, rate, float(obj_cfg.repeat_threshold))
+    reference = reference_point(obj_cfg.reference_point, cfg.data.get("reference_point"), split, objectives, k,
+                                mask_seen)
+    ref = reference["reference_point"]
     try:
         result = run_search(
             strategy, source, objectives, ref, k=k, mask_seen=mask_seen, pop_size=int(cfg.search.pop_size),
@@ -179,13 +235,17 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         front_mask = result.front_mask
         order = np.flatnonzero(front_mask)[np.argsort(-result.F[front_mask, 0], kind="stable")]
         policy = strategy.make_policy(k, mask_seen)
-        test_F = evaluate_candidates(policy, source, result.X[order], objectives, stage="test")
+        with_realised = (*objectives, "realised_revenue")
+        test_F = evaluate_candidates(policy, source, result.X[order], with_realised, stage="test")
+        realised = np.stack([evaluate_candidates(policy, source, result.X[order], ("realised_revenue",))[:, 0],
+                             test_F[:, 2]], axis=1)  # (n_front, 2) validation, test
+        test_F = test_F[:, :2]
         operating_point = _operating_point(cfg, policy, source, result.var_names, objectives)
     finally:
         if getattr(source, "pool", None) is not None:
             source.pool.close()
     title = f"{strategy.name} on {data.name}, seed {seed}"
-    _write_outputs(run_dir, result, order, test_F, objectives, k, title)
+    _write_outputs(run_dir, result, order, test_F, objectives, k, title, realised)
 
     summary = {
         "strategy": strategy.name,
@@ -194,8 +254,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "objectives": list(objectives),
         "k": k,
         "reference_point": ref.tolist(),
-        "hypervolume": hypervolume(result.F[front_mask], ref),
-        "test_hypervolume": hypervolume(test_F[nondominated_mask(test_F)], ref),
+        "reference_point_source": reference["source"],
+        **hv_summary(result.F[front_mask], reference),
+        **hv_summary(test_F, reference, prefix="test_"),
+        "normalisation": {"nadir": ref.tolist(), "ideal": reference["ideal"].tolist(),
+                          "rule": "f' = (f - nadir) / (ideal - nadir) per objective; nadir = the reference point"},
         "n_front": int(front_mask.sum()),
         "n_evals": int(len(result.F)),
         "n_trainings": source.n_trainings,
@@ -205,6 +268,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "search_seconds": result.seconds,
         "accuracy": {**accuracy_report(test), "valid": accuracy_report(valid)},
         "accuracy_popularity": ranking_metrics(target_ranks(popularity_scores(split, "test", users), test.targets)),
+        # Unmasked like accuracy_popularity: masked, every item the history baseline scores would be removed.
+        "accuracy_history": ranking_metrics(target_ranks(history_scores(split, "test", users), test.targets)),
+        "repeat_rate": rate,
+        "mask_seen": mask_seen,
         "accuracy_masked": {
             "test": ranking_metrics(target_ranks(test.relevance, test.targets, test.seen)),
             "valid": ranking_metrics(target_ranks(valid.relevance, valid.targets, valid.seen)),

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,30 +15,31 @@ sys.path.insert(0, str(ROOT / "experiments"))
 from conditioned_vs_retrain import paired_table  # noqa: E402
 
 
-def _summary(folder: Path, strategy: str, seed: int, hv: float, epochs: int, seconds: float, ref=(0.0, 0.0)) -> None:
+def _run(folder: Path, strategy: str, seed: int, points: list[tuple[float, float]], epochs: int,
+         seconds: float) -> None:
+    """A run folder with a summary and a front whose validation and test scores are `points`."""
     folder.mkdir(parents=True)
     (folder / "summary.json").write_text(json.dumps({
-        "strategy": strategy, "seed": seed, "test_hypervolume": hv, "train_epochs": epochs,
-        "train_seconds": seconds, "reference_point": list(ref),
+        "strategy": strategy, "seed": seed, "train_epochs": epochs, "train_seconds": seconds,
+        "reference_point": [0.0, 0.0],
     }))
+    front = pd.DataFrame(points, columns=["satisfaction", "revenue"])
+    front["test_satisfaction"], front["test_revenue"] = front["satisfaction"], front["revenue"]
+    front.to_csv(folder / "front.csv", index=False)
 
 
-def test_pairs_by_seed_and_computes_ratios(tmp_path):
-    _summary(tmp_path / "0_c", "conditioned", 0, 9.8, 12, 240.0)
-    _summary(tmp_path / "1_r", "train_weights_full", 0, 10.0, 134, 2600.0)
-    _summary(tmp_path / "2_c", "conditioned", 1, 9.0, 10, 200.0)  # seed 1 has no retrain run: not paired
-    _summary(tmp_path / "3_w", "weighted", 0, 8.0, 12, 240.0)  # other strategies are ignored
+def test_pairs_by_seed_and_scores_against_the_union_point(tmp_path):
+    _run(tmp_path / "0_c", "conditioned", 0, [(1, 3), (3, 1)], 12, 240.0)
+    _run(tmp_path / "1_r", "train_weights_full", 0, [(1, 3), (2, 2), (3, 1)], 134, 2600.0)
+    _run(tmp_path / "2_c", "conditioned", 1, [(1, 3)], 10, 200.0)  # seed 1 has no retrain run: not paired
+    _run(tmp_path / "3_w", "weighted", 0, [(9, 9)], 12, 240.0)  # other strategies are ignored
     table = paired_table([str(tmp_path)], "conditioned", "train_weights_full")
     assert list(table.index) == [0]
-    assert table.loc[0, "HV ratio"] == pytest.approx(0.98)
+    # union of both strategies' points: nadir (1, 1), ideal (3, 3) -> reference point (0.8, 0.8)
+    # retrain: 0.2 x 2.2 + 1 x 1.2 + 1 x 0.2 = 1.84; conditioned: 0.2 x 2.2 + 2 x 0.2 = 0.84
+    assert table.loc[0, "HV ratio"] == pytest.approx(0.84 / 1.84)
     assert table.loc[0, "epochs ratio"] == pytest.approx(12 / 134)
+    assert table.loc[0, "train_weights_full best-pt share"] == pytest.approx(1.2 * 1.2 / 1.84)  # (2, 2)
     out = subprocess.run([sys.executable, str(ROOT / "experiments" / "conditioned_vs_retrain.py"), str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout
-    assert "bar met" in out and "only 1 of 5 seeds" in out
-
-
-def test_refuses_runs_with_different_reference_points(tmp_path):
-    _summary(tmp_path / "a", "conditioned", 0, 9.8, 12, 240.0)
-    _summary(tmp_path / "b", "train_weights_full", 0, 10.0, 134, 2600.0, ref=(0.1, 0.0))
-    with pytest.raises(SystemExit, match="reference points"):
-        paired_table([str(tmp_path)], "conditioned", "train_weights_full")
+    assert "bar NOT met" in out and "only 1 of 10 seeds" in out and "(0.8, 0.8)" in out

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
 from test_readers_helpers import check_invariants, write_lines, write_toy_recbole
 
 from morec_pareto.data.readers import load_movielens, load_recbole, load_table
 from morec_pareto.data.readers.prices import simulate_prices
 from morec_pareto.data.split import leave_one_out, padded_history
+from morec_pareto.pipeline import load_data
 from morec_pareto.types import CART, CLICK, PURCHASE, VIEW
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -171,6 +171,6 @@ def test_configs_instantiate_with_hydra(tmp_path, group):
         overrides = [f"data.path={_kcore_log(tmp_path / 'log.csv')}"]
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[f"data={group}", f"data.cache_dir={tmp_path / 'cache'}", *overrides])
-    data = instantiate(cfg.data)
+    data = load_data(cfg.data)  # the reader's arguments, without the data set's reference_point
     check_invariants(data)
     assert data.prices_simulated and len(list((tmp_path / "cache").glob("*.npz"))) == 1

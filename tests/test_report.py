@@ -66,7 +66,12 @@ def test_every_file_is_written_and_parses(report):
 def test_runs_table_and_one_reference_point(report, tiny_multirun):
     runs = pd.read_csv(report / "runs.csv")
     assert {"run_dir", "strategy", "data", "seed", "hypervolume", "test_hypervolume", "igd_plus", "n_front",
-            "runtime_s", "valid_test_igd_plus", "share_stay_nondominated"} <= set(runs.columns)
+            "runtime_s", "valid_test_igd_plus", "share_stay_nondominated", "hv_best_point_share",
+            "test_hv_best_point_share", "normalised_hypervolume", "test_normalised_hypervolume"} <= set(runs.columns)
+    assert ((runs["hv_best_point_share"] > 0) & (runs["hv_best_point_share"] <= 1)).all()
+    record = json.loads((report / "reference_point.json").read_text())
+    assert record["source"].startswith("derived") and record["margin"] == 0.1
+    assert set(record["normalisation"]) >= {"ideal", "nadir"}
     assert len(runs) == 6 and sorted(runs["seed"]) == [0, 0, 1, 1, 2, 2]
     ref = np.array(json.loads((report / "reference_point.json").read_text())["reference_point"])
     for _, row in runs.iterrows():  # every run's HV is against that one point, recomputed from front.csv
@@ -79,14 +84,28 @@ def test_runs_table_and_one_reference_point(report, tiny_multirun):
     assert ((runs["share_stay_nondominated"] > 0) & (runs["share_stay_nondominated"] <= 1)).all()
     tests = pd.read_csv(report / "tests.csv")
     assert set(tests["test"]) == {"wilcoxon"}  # the same seeds in both groups: paired
+    np.testing.assert_allclose(tests["min_attainable_p"], 2 / 2**3)  # 3 paired seeds, one pair per metric
+    assert not tests["can_reach_alpha"].any()
+    assert "CANNOT reach alpha" in (report / "summary.md").read_text()
     assert ((tests["a12"] >= 0) & (tests["a12"] <= 1)).all() and (tests["p_holm"] >= tests["p_value"]).all()
 
 
 def test_given_reference_point_is_used_for_every_group(tiny_multirun):
     collection = collect([tiny_multirun], reference_point=[0.1, 1.0])
     np.testing.assert_array_equal(collection.reference_point, [0.1, 1.0])
-    derived = collect([tiny_multirun], reference_point=None)
-    assert "agree" in derived.reference_source  # every run was configured with the same point
+    configured = collect([tiny_multirun], from_runs=True)
+    assert "agree" in configured.reference_source  # every run was configured with the same point
+
+
+def test_derived_reference_point_is_below_every_front_point(tiny_multirun):
+    derived = collect([tiny_multirun])
+    assert derived.reference_source.startswith("derived")
+    union = np.vstack([r.front[cols].to_numpy() for r in derived.runs
+                       for cols in (["satisfaction", "revenue"], ["test_satisfaction", "test_revenue"])])
+    ideal, nadir = union.max(axis=0), union.min(axis=0)
+    np.testing.assert_allclose(derived.reference_point, nadir - 0.1 * (ideal - nadir))  # the EMO convention
+    np.testing.assert_allclose(derived.ideal, ideal)
+    assert (union > derived.reference_point).all()  # every point of every front counts
 
 
 def test_exported_knee_composes_as_an_experiment(report, tmp_path):
@@ -123,6 +142,28 @@ def test_bad_input_fails_in_one_line_and_writes_nothing(tiny_multirun, tmp_path)
     summary["objectives"] = ["ndcg", "expected_revenue"]
     (odd / "summary.json").write_text(json.dumps(summary))
     assert str(odd) in _fails([str(tiny_multirun), str(odd)], tmp_path / "out")
+
+
+def test_many_groups_need_a_control_or_all_pairs(tiny_multirun, tmp_path):
+    message = _fails([str(tiny_multirun), "--by", "seed"], tmp_path / "out")  # 6 groups
+    assert "--control" in message and "--all-pairs" in message
+    assert "no such group" in _fails([str(tiny_multirun), "--control", "nobody"], tmp_path / "out")
+    assert main([str(tiny_multirun), "--by", "seed", "--control", "weighted seed=0", "--out", str(tmp_path / "c")]) == 0
+    tests = pd.read_csv(tmp_path / "c" / "tests.csv")
+    assert (tests["group_a"] == "weighted seed=0").all() and tests.groupby("metric").size().eq(5).all()
+    assert main([str(tiny_multirun), "--by", "seed", "--all-pairs", "--out", str(tmp_path / "a")]) == 0
+    assert pd.read_csv(tmp_path / "a" / "tests.csv").groupby("metric").size().eq(15).all()
+
+
+def test_report_ranks_test_revenue_on_held_out_purchases(tiny_multirun, tmp_path):
+    assert main([str(tiny_multirun), "--test-revenue", "test_realised_revenue", "--out", str(tmp_path / "r")]) == 0
+    record = json.loads((tmp_path / "r" / "reference_point.json").read_text())
+    assert record["test_columns"] == ["test_satisfaction", "test_realised_revenue"]
+    runs = pd.read_csv(tmp_path / "r" / "runs.csv")
+    ref = np.array(record["test_reference_point"])
+    for _, row in runs.iterrows():
+        test = pd.read_csv(Path(row["run_dir"]) / "front.csv")[["test_satisfaction", "test_realised_revenue"]].to_numpy()
+        assert row["test_hypervolume"] == pytest.approx(hypervolume(test[nondominated_mask(test)], ref))
 
 
 def test_by_key_joins_the_group_labels(tiny_multirun):

@@ -85,3 +85,17 @@ def training_windows(split: Split, max_len: int) -> tuple[np.ndarray, np.ndarray
     items = np.where(valid, seqs.items[idx] + 1, 0).astype(np.int64)
     behaviours = np.where(valid, seqs.behaviours[idx], 0).astype(np.int64)
     return user, items, behaviours
+
+
+def repeat_rate(split: Split, stage: str = "valid") -> float:
+    """Share of users whose `stage` target is an item already in their history at that stage.
+
+    repeat_rate = mean_u [target_u in history_u]; near 0 on rating data (nobody rates a film twice), high in
+    shop logs where users come back to items. Above `objectives.repeat_threshold` masking seen items hides
+    many true targets, so the search does not mask them by default.
+    """
+    seqs = split.sequences
+    user = np.repeat(np.arange(seqs.n_users), seqs.lengths)  # (E,) owner of each event
+    position = np.arange(len(seqs.items)) - seqs.offsets[user]  # (E,) 0-based in the user's sequence
+    repeat = (position < split.n_history(stage)[user]) & (seqs.items == split.targets(stage)[user])
+    return float(np.bincount(user[repeat], minlength=seqs.n_users).astype(bool).mean())

@@ -1,4 +1,4 @@
-"""Transformer item encoder over attribute tokens: item id, category, tags, price bucket."""
+"""Item encoders: a Transformer over attribute tokens (id, category, tags, price bucket), or the id alone."""
 from __future__ import annotations
 
 import numpy as np
@@ -77,3 +77,18 @@ class ItemEncoder(nn.Module):
         out = self.transformer(tokens + self.field_embedding.weight[None])
         state = self.id_embedding(flat) + self.attribute_gate * self.norm(out[:, 0])
         return state.reshape(*items.shape, -1)
+
+
+class IdItemEncoder(nn.Module):
+    """The item state is the item-id embedding alone (SASRec's item side): no attribute tokens."""
+
+    def __init__(self, n_items: int, d_model: int = 64) -> None:
+        super().__init__()
+        self.id_embedding = nn.Embedding(n_items + 1, d_model, padding_idx=0)  # 0 = padding
+        nn.init.normal_(self.id_embedding.weight, std=0.02)
+        with torch.no_grad():
+            self.id_embedding.weight[0].zero_()
+
+    def forward(self, items: torch.Tensor) -> torch.Tensor:
+        """Item states for 1-based item ids of any shape (...,) -> (..., d)."""
+        return self.id_embedding(items)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from morec_pareto.models.item_encoder import ItemEncoder
+from morec_pareto.models.item_encoder import IdItemEncoder, ItemEncoder
 from morec_pareto.models.repeat import RepeatBias
-from morec_pareto.models.scorer import Scorer
+from morec_pareto.models.scorer import DotScorer, Scorer
 from morec_pareto.models.user_encoder import UserEncoder
 from morec_pareto.types import BEHAVIOURS, Interactions
 
@@ -19,7 +19,8 @@ class Recommender(nn.Module):
     """
 
     def __init__(
-        self, item_encoder: ItemEncoder, user_encoder: UserEncoder, scorer: Scorer, repeat_bias: RepeatBias | None = None,
+        self, item_encoder: ItemEncoder | IdItemEncoder, user_encoder: UserEncoder, scorer: Scorer | DotScorer,
+        repeat_bias: RepeatBias | None = None,
     ) -> None:
         super().__init__()
         self.item_encoder = item_encoder
@@ -29,7 +30,9 @@ class Recommender(nn.Module):
 
     def learned_terms(self) -> dict:
         """Scalars worth reading after training: the attribute gate and the repeat offsets per behaviour."""
-        terms: dict = {"attribute_gate": float(self.item_encoder.attribute_gate.item())}
+        terms: dict = {}
+        if isinstance(self.item_encoder, ItemEncoder):
+            terms["attribute_gate"] = float(self.item_encoder.attribute_gate.item())
         if self.repeat_bias is not None:
             with torch.no_grad():
                 offsets = self.repeat_bias(torch.arange(1, len(BEHAVIOURS) + 1))
@@ -74,16 +77,32 @@ def build_recommender(
     n_price_buckets: int = 10,
     n_preferences: int = 0,
     repeat_bias: bool = False,
+    item_attributes: bool = True,
+    behaviour_tokens: bool = True,
+    scorer: str = "mlp",
 ) -> Recommender:
-    """Build the encoders and the scorer for a data set (sizes come from the data, not the config)."""
-    item_encoder = ItemEncoder(
-        data.n_items, data.item_category, data.item_tags, data.item_price, data.n_categories, data.n_tags,
-        d_model=d_model, n_layers=item_layers, n_heads=n_heads, n_price_buckets=n_price_buckets, dropout=dropout,
-    )
+    """Build the encoders and the scorer for a data set (sizes come from the data, not the config).
+
+    `item_attributes=False` makes the item state the id embedding alone, `behaviour_tokens=False` makes
+    the user encoder ignore behaviour types, `scorer="dot"` scores with dot products (`DotScorer`):
+    all three together (and no repeat term) give SASRec inside this framework (`model=sasrec`).
+    """
+    if scorer not in ("mlp", "dot"):
+        raise ValueError(f"model.scorer must be mlp or dot, got {scorer!r}")
+    if item_attributes:
+        item_encoder = ItemEncoder(
+            data.n_items, data.item_category, data.item_tags, data.item_price, data.n_categories, data.n_tags,
+            d_model=d_model, n_layers=item_layers, n_heads=n_heads, n_price_buckets=n_price_buckets, dropout=dropout,
+        )
+    else:
+        item_encoder = IdItemEncoder(data.n_items, d_model)
     user_encoder = UserEncoder(
         item_encoder.id_embedding, len(BEHAVIOURS), max_len, d_model=d_model, n_layers=user_layers,
-        n_heads=n_heads, dropout=dropout,
+        n_heads=n_heads, dropout=dropout, behaviour_tokens=behaviour_tokens,
     )
-    scorer = Scorer(d_model, tuple(mlp_hidden), dropout=0.0, n_preferences=n_preferences)  # pair-level dropout costs a quarter of training time
+    if scorer == "dot":
+        pair_scorer: Scorer | DotScorer = DotScorer(d_model, n_preferences=n_preferences)
+    else:  # pair-level dropout costs a quarter of training time
+        pair_scorer = Scorer(d_model, tuple(mlp_hidden), dropout=0.0, n_preferences=n_preferences)
     repeat = RepeatBias(len(BEHAVIOURS)) if repeat_bias else None
-    return Recommender(item_encoder, user_encoder, scorer, repeat)
+    return Recommender(item_encoder, user_encoder, pair_scorer, repeat)

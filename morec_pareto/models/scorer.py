@@ -1,4 +1,4 @@
-"""MLP scorer over [h_u; h_i; h_u * h_i] with a satisfaction head and a purchase head."""
+"""Two-headed pair scorers (satisfaction, purchase): an MLP over [h_u; h_i; h_u * h_i], or dot products."""
 from __future__ import annotations
 
 import torch
@@ -13,6 +13,8 @@ class Scorer(nn.Module):
     With `n_preferences > 0` the hidden layers are FiLM-modulated by a preference vector.
     Heads: 0 = satisfaction (next-interaction relevance logit), 1 = purchase logit.
     """
+
+    has_deep_path = True  # the sampled-softmax loss trains the MLP path, which a full softmax cannot reach
 
     def __init__(self, d_model: int = 64, hidden: tuple[int, ...] = (64,), dropout: float = 0.1, n_preferences: int = 0) -> None:
         super().__init__()
@@ -56,3 +58,48 @@ class Scorer(nn.Module):
         """
         w_g = self.heads.weight[head, : h_u.shape[-1]]
         return (h_u * w_g) @ h_i.T
+
+
+class DotScorer(nn.Module):
+    """SASRec's scorer with a purchase head beside it: two dot products, nothing deep.
+
+    Head 0 = h_u . h_i (SASRec's logit); head 1 = h_u . (W h_i) + b, a second bilinear form for the
+    purchase logit, so the revenue objective and the search still have a purchase score. With
+    `n_preferences > 0` the user state is FiLM-modulated by the preference vector before both products.
+    """
+
+    has_deep_path = False  # every logit is bilinear: a full softmax trains all of it
+
+    def __init__(self, d_model: int = 64, n_preferences: int = 0) -> None:
+        super().__init__()
+        self.purchase = nn.Linear(d_model, d_model, bias=False)  # W
+        self.purchase_bias = nn.Parameter(torch.zeros(1))  # b: the base rate of a purchase
+        self.film = nn.Linear(n_preferences, 2 * d_model) if n_preferences else None
+        self.n_preferences = n_preferences
+        nn.init.eye_(self.purchase.weight)  # the purchase head starts as the relevance head
+
+    def _modulate(self, h_u: torch.Tensor, preference: torch.Tensor | None) -> torch.Tensor:
+        if self.film is None:
+            return h_u
+        if preference is None:
+            raise ValueError("this scorer is preference-conditioned: pass a preference vector")
+        gamma, beta = self.film(preference).chunk(2, dim=-1)
+        return h_u * (1 + gamma) + beta
+
+    def forward(self, h_u: torch.Tensor, h_i: torch.Tensor, preference: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (..., 2) for broadcastable h_u (..., d) and h_i (..., d) (and preference, if conditioned)."""
+        h_u = self._modulate(h_u, preference)
+        relevance = (h_u * h_i).sum(dim=-1)  # (...)
+        purchase = (h_u * self.purchase(h_i)).sum(dim=-1) + self.purchase_bias
+        return torch.stack([relevance, purchase], dim=-1)
+
+    def bilinear(
+        self, h_u: torch.Tensor, h_i: torch.Tensor, head: int = 0, preference: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """One head's logits without the bias, all pairs as one matmul: (N, d), (M, d) -> (N, M).
+
+        `preference` (N, n_preferences) for a conditioned scorer; without it the user state is unmodulated.
+        """
+        if self.film is not None and preference is not None:
+            h_u = self._modulate(h_u, preference)
+        return h_u @ (h_i if head == 0 else self.purchase(h_i)).T

@@ -7,24 +7,24 @@ from morec_pareto.objectives.registry import register
 from morec_pareto.types import StageData
 
 
-@register("expected_revenue", "revenue", "Expected revenue@{k} (model P(buy))")
+@register("expected_revenue", "revenue", "Expected revenue@{k} (model P(buy))", reads_model=True)
 def expected_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
-    """Sum over users of sum_k price(i_k) * P_model(buy | u, i_k)."""
+    """Per user: sum_k price(i_k) * P_model(buy | u, i_k)."""
     buy = np.take_along_axis(data.purchase[None], lists, axis=2)
-    return (buy * data.price[lists]).sum(axis=(1, 2))
+    return (buy * data.price[lists]).sum(axis=2)
 
 
 @register("oracle_revenue", "revenue", "Expected revenue@{k} (true P(buy))", needs_truth=True)
 def oracle_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
-    """Sum over users of sum_k price(i_k) * P_true(buy | u, i_k)."""
+    """Per user: sum_k price(i_k) * P_true(buy | u, i_k)."""
     if data.true_buy is None:
         raise ValueError("objective 'oracle_revenue' needs ground truth, which only synthetic data has")
     buy = np.take_along_axis(data.true_buy[None], lists, axis=2)
-    return (buy * data.price[lists]).sum(axis=(1, 2))
+    return (buy * data.price[lists]).sum(axis=2)
 
 
 @register("realised_revenue", "revenue", "Realised revenue@{k} (held-out purchases)")
 def realised_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
-    """Sum over users of price(target) if the held-out event is a purchase and the target is in the list."""
+    """Per user: price(target) if the held-out event is a purchase and the target is in the list."""
     hit = (lists == data.targets[None, :, None]).any(axis=2)  # (P, U)
-    return (hit * (data.target_bought * data.price[data.targets])[None]).sum(axis=1)
+    return hit * (data.target_bought * data.price[data.targets])[None]

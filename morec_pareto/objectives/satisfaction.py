@@ -11,22 +11,22 @@ def _discounts(k: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(k) + 2.0)
 
 
-@register("ndcg", "satisfaction", "NDCG@{k}")
+@register("ndcg", "satisfaction", "NDCG@{k}", best=1.0)
 def ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
-    """Sum over users of NDCG@K of the single held-out item: 1/log2(pos + 2) if it is in the list at pos."""
+    """Per user: NDCG@K of the single held-out item: 1/log2(pos + 2) if it is in the list at pos."""
     hits = lists == data.targets[None, :, None]  # (P, U, K)
-    return (hits * _discounts(lists.shape[2])).sum(axis=(1, 2))
+    return (hits * _discounts(lists.shape[2])).sum(axis=2)
 
 
-@register("recall", "satisfaction", "Recall@{k}")
+@register("recall", "satisfaction", "Recall@{k}", best=1.0)
 def recall(lists: np.ndarray, data: StageData) -> np.ndarray:
-    """Sum over users of Recall@K (= Hit@K with one held-out item)."""
-    return (lists == data.targets[None, :, None]).any(axis=2).sum(axis=1).astype(float)
+    """Per user: Recall@K (= Hit@K with one held-out item)."""
+    return (lists == data.targets[None, :, None]).any(axis=2).astype(float)
 
 
-@register("oracle_ndcg", "satisfaction", "Oracle NDCG@{k} (true P(click))", needs_truth=True)
+@register("oracle_ndcg", "satisfaction", "Oracle NDCG@{k} (true P(click))", needs_truth=True, best=1.0)
 def oracle_ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
-    """Sum over users of DCG@K of the true click probabilities over the ideal DCG@K.
+    """Per user: DCG@K of the true click probabilities over the ideal DCG@K.
 
     oracle_ndcg_u = sum_k P(click|u, i_k)/log2(k+2) / the same for the K items of highest P(click).
     """
@@ -37,4 +37,4 @@ def oracle_ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
     dcg = (gains * _discounts(k)).sum(axis=2)
     best = np.sort(np.partition(data.true_click, -k, axis=1)[:, -k:], axis=1)[:, ::-1]  # (U, K) ideal gains
     idcg = (best * _discounts(k)).sum(axis=1)
-    return (dcg / np.maximum(idcg, 1e-12)[None]).sum(axis=1)
+    return dcg / np.maximum(idcg, 1e-12)[None]

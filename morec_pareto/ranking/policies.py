@@ -2,7 +2,8 @@
 
 Every policy ranks a population of decision vectors X (P, n_var) for a chunk of users in one batched
 pass and returns item lists (P, U, K), best first. Decision variables are declared with their bounds
-so the search space is derived from the policy.
+so the search space is derived from the policy. Scores are finite by contract: stage data are built
+through `training.scoring.finite_scores`, since one NaN in exp(r - max r) would void a user's whole list.
 """
 from __future__ import annotations
 
@@ -154,7 +155,9 @@ class ParetoLayerPolicy(RankingPolicy):
         price_sorted = data.price[order]  # (U, I)
         buy_sorted = np.take_along_axis(data.purchase, order, axis=1)
         log_rev = np.log(np.maximum(buy_sorted, 1e-12))[None] + X[:, 0, None, None] * np.log(price_sorted)[None]
-        layer = np.full(allowed.shape, np.iinfo(np.int64).max // 4, dtype=np.int64)
+        # Items not peeled within K layers sit in layer K, after every peeled one (a huge sentinel here would
+        # overflow layer * n_items below and send them to the top of the list).
+        layer = np.full(allowed.shape, self.k, dtype=np.int64)
         remaining = allowed.copy()
         # Peel fronts: in relevance order an item is non-dominated iff its revenue beats every
         # remaining item ranked above it. K layers always cover K items, so at most K peels.

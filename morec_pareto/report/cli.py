@@ -12,8 +12,10 @@ from morec_pareto.report.figures import all_figures
 from morec_pareto.report.plots import save_figure
 from morec_pareto.report.tables import group_summary, tests_table, to_latex, to_markdown
 
-RUN_COLUMNS = ["run_dir", "hypervolume", "test_hypervolume", "igd_plus", "test_igd_plus", "valid_test_igd_plus",
+RUN_COLUMNS = ["run_dir", "hypervolume", "test_hypervolume", "normalised_hypervolume", "test_normalised_hypervolume",
+               "hv_best_point_share", "test_hv_best_point_share", "igd_plus", "test_igd_plus", "valid_test_igd_plus",
                "share_stay_nondominated", "n_front", "n_evals", "runtime_s"]
+MAX_ALL_PAIRS = 3  # above this many groups, all-pairs Holm eats the power of 10 seeds: compare with a control
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,7 +26,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--by", action="extend", nargs="+", default=[], metavar="KEY",
                    help="extra config keys that split groups, e.g. train.lr (strategy and data always do)")
     p.add_argument("--reference-point", nargs="+", type=float, metavar="V",
-                   help="hypervolume reference point in natural units, one value per objective")
+                   help="hypervolume reference point in natural units, one value per objective (default: derived "
+                        "from the union of all compared fronts, see --margin)")
+    p.add_argument("--runs-reference-point", action="store_true",
+                   help="use the reference point the runs were configured with (all must agree) instead")
+    p.add_argument("--control", metavar="GROUP",
+                   help="compare every group with this one (Holm over k-1 pairs); needed with more than 3 groups")
+    p.add_argument("--all-pairs", action="store_true", help="test all pairs of groups even with more than 3 groups")
+    p.add_argument("--test-revenue", choices=["test_revenue", "test_realised_revenue"], default="test_revenue",
+                   help="front.csv column the test indicators rank revenue on (default test_revenue; "
+                        "test_realised_revenue = held-out purchases)")
     p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
                    help="margin of a derived reference point, as a fraction of the union's range (default 0.1)")
     p.add_argument("--weights", nargs="+", type=float, default=[0.5, 0.5], metavar="W",
@@ -44,14 +55,44 @@ def _export_group(collection: Collection, group: str | None) -> str:
     return group
 
 
+def _control(collection: Collection, control: str | None, all_pairs: bool) -> str | None:
+    """The control group of the tests, or None for all pairs (allowed up to MAX_ALL_PAIRS groups)."""
+    if control is not None:
+        if all_pairs:
+            raise ReportError("--control and --all-pairs exclude each other")
+        if control not in collection.groups:
+            raise ReportError(f"--control {control!r}: no such group; groups: {collection.groups}")
+        return control
+    if len(collection.groups) > MAX_ALL_PAIRS and not all_pairs:
+        raise ReportError(f"{len(collection.groups)} groups: name a control with --control GROUP (one of "
+                          f"{collection.groups}), or pass --all-pairs")
+    return None
+
+
+def reference_point_record(collection: Collection, margin: float) -> dict[str, object]:
+    """reference_point.json: the point, how it was derived, and the normalisation of normalised HV."""
+    record: dict[str, object] = {
+        "reference_point": collection.reference_point.tolist(), "source": collection.reference_source,
+        "margin": margin, "objectives": list(collection.objectives), "k": collection.k,
+        "normalisation": {"ideal": collection.ideal.tolist(), "nadir": collection.nadir.tolist(),
+                          "rule": "f' = (f - nadir) / (ideal - nadir) per objective, over every point of every "
+                                  "compared front"},
+        "n_runs": len(collection.runs), "test_columns": list(collection.test_columns),
+    }
+    if collection.test_columns[1] != "test_revenue":
+        record["test_reference_point"] = collection.test_reference_point.tolist()
+    return record
+
+
 def build_report(args: argparse.Namespace) -> dict[str, object]:
     """Everything the report writes, by file name, computed in memory (so bad input writes nothing)."""
-    collection = collect(args.paths, by=tuple(args.by), reference_point=args.reference_point, margin=args.margin)
+    collection = collect(args.paths, by=tuple(args.by), reference_point=args.reference_point, margin=args.margin,
+                         from_runs=args.runs_reference_point, test_revenue=args.test_revenue)
     if len(args.weights) != len(collection.objectives):
         raise ReportError(f"--weights: needs {len(collection.objectives)} values, got {len(args.weights)}")
     runs = collection.table
     summary = group_summary(runs, collection.group_keys)
-    tests = tests_table(runs)
+    tests = tests_table(runs, _control(collection, args.control, args.all_pairs))
     choices = choose_points(collection, tuple(args.weights))
     ref, source = collection.reference_point, collection.reference_source
     outputs: dict[str, object] = {
@@ -61,8 +102,7 @@ def build_report(args: argparse.Namespace) -> dict[str, object]:
         "choices.csv": choices,
         "summary.md": to_markdown(summary, tests, ref, source),
         "summary.tex": to_latex(summary, tests, ref, source),
-        "reference_point.json": {"reference_point": ref.tolist(), "source": source,
-                                 "objectives": list(collection.objectives), "k": collection.k},
+        "reference_point.json": reference_point_record(collection, args.margin),
     }
     if args.export_point:
         group = _export_group(collection, args.group)

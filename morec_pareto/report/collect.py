@@ -9,13 +9,15 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from morec_pareto.report.indicators import (
-    hypervolume, igd_plus, nadir_reference_point, nondominated_mask, reference_front, share_stay_nondominated,
+    best_point_share, hypervolume, igd_plus, nadir_reference_point, nondominated_mask, normalise, reference_front,
+    share_stay_nondominated,
 )
 from morec_pareto.report.io import RunRecord, find_runs, load_run
 
 VALID = ["satisfaction", "revenue"]  # front.csv columns of the validation scores (natural units)
 TEST = ["test_satisfaction", "test_revenue"]  # the same points re-scored on test
-OBJECTIVE_COLUMNS = VALID + TEST
+TEST_REVENUE_COLUMNS = ("test_revenue", "test_realised_revenue")  # what test indicators may rank revenue on
+OBJECTIVE_COLUMNS = VALID + TEST + ["realised_revenue", "test_realised_revenue"]
 DEFAULT_MARGIN = 0.1  # derived reference point: nadir - 10% of the union's range, per objective
 _MISSING = object()
 
@@ -37,6 +39,11 @@ class Collection:
         k: list length shared by every run.
         reference_point: the hypervolume reference point (natural units) used for every run.
         reference_source: how the reference point was chosen, in words.
+        ideal, nadir: per-objective best and worst values of the union of all compared fronts; the
+            normalised indicators map nadir to 0 and ideal to 1 (the EMO convention).
+        test_columns: front.csv columns the test indicators read (revenue may be realised revenue).
+        test_reference_point: the reference point of the test indicators; the same as
+            `reference_point` unless test revenue is realised revenue, another quantity.
         valid_reference_front: non-dominated union of all runs' validation fronts.
         test_reference_front: non-dominated union of all runs' test fronts.
     """
@@ -49,6 +56,10 @@ class Collection:
     k: int
     reference_point: np.ndarray
     reference_source: str
+    ideal: np.ndarray
+    nadir: np.ndarray
+    test_columns: tuple[str, str]
+    test_reference_point: np.ndarray
     valid_reference_front: np.ndarray
     test_reference_front: np.ndarray
 
@@ -120,23 +131,35 @@ def _labels(values: pd.DataFrame, by: tuple[str, ...]) -> list[str]:
     return labels
 
 
+def union_bounds(runs: list[RunRecord], columns: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Ideal (best) and nadir (worst) value per objective over every point of every run's fronts."""
+    union = np.vstack([r.front[cols].to_numpy(float) for r in runs for cols in columns])
+    return union.max(axis=0), union.min(axis=0)
+
+
 def choose_reference_point(runs: list[RunRecord], n_obj: int, configured: list[float] | None,
-                           margin: float = DEFAULT_MARGIN) -> tuple[np.ndarray, str]:
+                           margin: float = DEFAULT_MARGIN, from_runs: bool = False,
+                           columns: list[list[str]] | None = None) -> tuple[np.ndarray, str]:
     """The one reference point for every run, and how it was chosen.
 
-    Order: `configured` (--reference-point); else the runs' summary reference_point when all agree;
-    else the nadir of the union of all validation and test fronts minus `margin` times its range.
+    Default: derived from the union of all compared fronts (validation and test points): its nadir
+    minus `margin` times its range per objective, i.e. -margin in objectives normalised by the union's
+    ideal and nadir. Fixed by the set of runs compared, not by any one run, and every front point lies
+    strictly above it. `configured` (--reference-point) overrides; `from_runs` uses the point the runs
+    were configured with (all must agree).
     """
     if configured is not None:
         if len(configured) != n_obj:
             raise ReportError(f"--reference-point: needs {n_obj} values, got {len(configured)}")
         return np.asarray(configured, dtype=float), "given on the command line (--reference-point)"
-    points = [r.summary.get("reference_point") for r in runs]
-    if all(p is not None and len(p) == n_obj for p in points) and np.allclose(points, points[0]):
+    if from_runs:
+        points = [r.summary.get("reference_point") for r in runs]
+        if not all(p is not None and len(p) == n_obj for p in points) or not np.allclose(points, points[0]):
+            raise ReportError("--runs-reference-point: the runs' summary.json reference points differ or are missing")
         return np.asarray(points[0], dtype=float), "the runs' configured reference point (all runs agree)"
-    union = np.vstack([r.front[cols].to_numpy(float) for r in runs for cols in (VALID, TEST)])
+    union = np.vstack([r.front[cols].to_numpy(float) for r in runs for cols in (columns or [VALID, TEST])])
     return (nadir_reference_point(union, margin),
-            f"derived: nadir of the union of all fronts minus {margin:g} x its range per objective")
+            f"derived: nadir of the union of all compared fronts minus {margin:g} x its range per objective")
 
 
 def _nondominated(F: np.ndarray) -> np.ndarray:
@@ -153,17 +176,27 @@ def igd_scale(front: np.ndarray) -> np.ndarray:
     return np.where(span > 0, span, 1.0)
 
 
-def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_front: np.ndarray) -> dict:
+def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_front: np.ndarray,
+              bounds: tuple[np.ndarray, np.ndarray], test_columns: tuple[str, str] = tuple(TEST),
+              test_ref: np.ndarray | None = None) -> dict:
     """Indicators of one run, all recomputed from front.csv against the shared reference point/fronts.
 
-    HV in natural units against `ref`; IGD+ on objectives divided by `igd_scale(valid_front)`.
+    HV in natural units against `ref` (test: `test_ref`, default `ref`), normalised HV on objectives
+    mapped by `bounds` = (ideal, nadir) to [0, 1], the best single point's share of each HV, and IGD+
+    on objectives divided by `igd_scale(valid_front)`.
     """
-    valid_F, test_F = run.front[VALID].to_numpy(float), run.front[TEST].to_numpy(float)
+    test_ref = ref if test_ref is None else test_ref
+    ideal, nadir = bounds
+    valid_F, test_F = run.front[VALID].to_numpy(float), run.front[list(test_columns)].to_numpy(float)
     valid_nd, test_nd = _nondominated(valid_F), _nondominated(test_F)
     scale = igd_scale(valid_front)
     return {
         "hypervolume": hypervolume(valid_nd, ref),
-        "test_hypervolume": hypervolume(test_nd, ref),
+        "test_hypervolume": hypervolume(test_nd, test_ref),
+        "normalised_hypervolume": hypervolume(normalise(valid_nd, ideal, nadir), normalise(ref, ideal, nadir)),
+        "test_normalised_hypervolume": hypervolume(normalise(test_nd, ideal, nadir), normalise(test_ref, ideal, nadir)),
+        "hv_best_point_share": best_point_share(valid_nd, ref),
+        "test_hv_best_point_share": best_point_share(test_nd, test_ref),
         "igd_plus": igd_plus(valid_nd / scale, valid_front / scale),
         "test_igd_plus": igd_plus(test_nd / scale, test_front / scale),
         "valid_test_igd_plus": igd_plus(test_F / scale, valid_nd / scale),
@@ -174,36 +207,59 @@ def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_fro
     }
 
 
+def _test_columns(runs: list[RunRecord], test_revenue: str) -> tuple[str, str]:
+    if test_revenue not in TEST_REVENUE_COLUMNS:
+        raise ReportError(f"--test-revenue: must be one of {list(TEST_REVENUE_COLUMNS)}, got {test_revenue!r}")
+    for run in runs:
+        if test_revenue not in run.front.columns:
+            raise ReportError(f"{run.path / 'front.csv'}: no column {test_revenue!r} (--test-revenue)")
+    return TEST[0], test_revenue
+
+
 def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: list[float] | None = None,
-            margin: float = DEFAULT_MARGIN) -> Collection:
+            margin: float = DEFAULT_MARGIN, from_runs: bool = False, test_revenue: str = "test_revenue") -> Collection:
     """Load, check, group and score the runs under `paths`.
 
     Args:
         paths: run folders and/or multirun folders.
-        by: extra config keys that split groups (e.g. ("train.lr",)).
-        reference_point: hypervolume reference point in natural units; None chooses one (see
-            `choose_reference_point`).
+        by: extra config keys that split groups (e.g. ("train.lr",) or ("label",)).
+        reference_point: hypervolume reference point in natural units; None derives one from the
+            union of all compared fronts (see `choose_reference_point`).
         margin: margin of a derived reference point, as a fraction of the union's range.
+        from_runs: use the reference point the runs were configured with instead of deriving one.
+        test_revenue: front.csv column of test revenue the test indicators use: `test_revenue`
+            (the revenue objective re-scored on test) or `test_realised_revenue` (held-out purchases).
 
     Raises:
-        ReportError: no runs under a path, incomparable runs, or an unknown `by` key.
+        ReportError: no runs under a path, incomparable runs, or an unknown `by` key or column.
     """
     runs = load_runs(paths)
     objectives, k = _check_comparable(runs)
+    test_columns = _test_columns(runs, test_revenue)
     values = pd.DataFrame([group_values(r, tuple(by)) for r in runs])
     values.insert(0, "group", _labels(values, tuple(by)))
-    ref, source = choose_reference_point(runs, len(objectives), reference_point, margin)
+    same_objectives = test_columns == tuple(TEST)
+    columns = [VALID, list(test_columns)] if same_objectives else [VALID]
+    ref, source = choose_reference_point(runs, len(objectives), reference_point, margin, from_runs, columns)
+    test_ref = ref
+    if not same_objectives:  # realised revenue is another quantity: its own point, from the test fronts
+        test_ref = nadir_reference_point(np.vstack([r.front[list(test_columns)].to_numpy(float) for r in runs]),
+                                         margin)
+    ideal, nadir = union_bounds(runs, columns)
     valid_front = reference_front([r.front[VALID].to_numpy(float) for r in runs])
-    test_front = reference_front([_nondominated(r.front[TEST].to_numpy(float)) for r in runs])
-    scores = pd.DataFrame([score_run(r, ref, valid_front, test_front) for r in runs])
-    table = pd.concat([pd.DataFrame({"run_dir": [str(r.path) for r in runs]}), values,
-                       pd.DataFrame({"seed": [int(r.summary["seed"]) for r in runs]}), scores], axis=1)
+    test_front = reference_front([_nondominated(r.front[list(test_columns)].to_numpy(float)) for r in runs])
+    scores = pd.DataFrame([score_run(r, ref, valid_front, test_front, (ideal, nadir), test_columns, test_ref)
+                           for r in runs])
+    seeds = pd.DataFrame({"seed": [int(r.summary["seed"]) for r in runs]})
+    values = values.drop(columns=["seed"], errors="ignore")  # `--by seed`: one seed column, from the summary
+    table = pd.concat([pd.DataFrame({"run_dir": [str(r.path) for r in runs]}), values, seeds, scores], axis=1)
     order = np.lexsort((table["seed"].to_numpy(), pd.factorize(table["group"])[0]))
     table = table.iloc[order].reset_index(drop=True)
     return Collection(
         runs=[runs[i] for i in order], table=table, groups=list(dict.fromkeys(table["group"])),
         group_keys=("strategy", "data", *by), objectives=objectives, k=k, reference_point=ref,
-        reference_source=source, valid_reference_front=valid_front, test_reference_front=test_front,
+        reference_source=source, ideal=ideal, nadir=nadir, test_columns=test_columns, test_reference_point=test_ref,
+        valid_reference_front=valid_front, test_reference_front=test_front,
     )
 
 

@@ -40,6 +40,27 @@ def hypervolume(F: np.ndarray, reference_point: np.ndarray) -> float:
     return float(HV(ref_point=to_minimisation(reference_point))(to_minimisation(F)))
 
 
+def best_point_share(F: np.ndarray, reference_point: np.ndarray) -> float:
+    """Share of a front's hypervolume that its best single point carries (NaN when the HV is 0).
+
+    share = max_i prod_j (F_ij - r_j) / HV(F), over points strictly better than r in every objective.
+    Near 1, the indicator ranks fronts by one extreme point; an affine normalisation of the
+    objectives scales numerator and denominator alike, so it does not change the share.
+    """
+    F = np.asarray(F, dtype=float).reshape(-1, len(reference_point))
+    F = F[(F > np.asarray(reference_point)).all(axis=1)]
+    total = hypervolume(F, reference_point)
+    if total <= 0:
+        return float("nan")
+    return float(np.prod(F - reference_point, axis=1).max() / total)
+
+
+def normalise(F: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
+    """Objectives rescaled so that `nadir` maps to 0 and `ideal` to 1 (a zero range scales by 1)."""
+    span = np.asarray(ideal, dtype=float) - np.asarray(nadir, dtype=float)
+    return (np.asarray(F, dtype=float) - nadir) / np.where(span != 0, span, 1.0)
+
+
 def igd_plus(F: np.ndarray, reference_front: np.ndarray) -> float:
     """IGD+ of F against a reference front, both in natural units (lower is better)."""
     return float(IGDPlus(to_minimisation(reference_front))(to_minimisation(F)))

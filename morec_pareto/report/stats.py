@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from itertools import combinations
+from math import comb
 
 import numpy as np
 import pandas as pd
@@ -62,9 +63,29 @@ def compare(x: pd.Series, y: pd.Series) -> tuple[str, float, float]:
     return "mannwhitneyu", float(result.statistic), float(result.pvalue)
 
 
+def smallest_p(test: str, n_a: int, n_b: int) -> float:
+    """The smallest two-sided p-value a rank test can return with these sample sizes (exact null).
+
+    Wilcoxon signed-rank on n pairs: every difference on one side, p = 2 / 2^n. Mann-Whitney U on
+    n_a and n_b values: complete separation, p = 2 / C(n_a + n_b, n_a). Both capped at 1.
+    """
+    if test == "wilcoxon":
+        return min(1.0, 2.0 / 2.0 ** n_a)
+    return min(1.0, 2.0 / comb(n_a + n_b, n_a))
+
+
+def comparison_pairs(names: list[str], control: str | None = None) -> list[tuple[str, str]]:
+    """The pairs of groups to test: each group against `control` (k - 1 pairs), else all pairs."""
+    if control is None:
+        return list(combinations(names, 2))
+    if control not in names:
+        raise ValueError(f"--control {control!r}: no such group; groups: {names}")
+    return [(control, other) for other in names if other != control]
+
+
 def pairwise_tests(runs: pd.DataFrame, metrics: dict[str, bool], group: str = "group",
-                   seed: str = "seed", alpha: float = ALPHA) -> pd.DataFrame:
-    """All pairs of groups on each metric, Holm-corrected within each metric.
+                   seed: str = "seed", alpha: float = ALPHA, control: str | None = None) -> pd.DataFrame:
+    """Pairs of groups on each metric, Holm-corrected within each metric.
 
     Args:
         runs: one row per run with columns `group`, `seed` and each metric.
@@ -72,16 +93,20 @@ def pairwise_tests(runs: pd.DataFrame, metrics: dict[str, bool], group: str = "g
         group: column naming each run's group.
         seed: column holding each run's seed (pairs runs across groups).
         alpha: family-wise significance level.
+        control: compare every group with this one only (Holm over k - 1 pairs); None = all pairs.
 
     Returns:
         One row per (metric, group_a, group_b): test, statistic, p_value, p_holm, a12 (A12 of a over b
-        in the metric's better direction), significant, and `better` (the group favoured by A12).
+        in the metric's better direction), significant, `better` (the group favoured by A12), and
+        `min_attainable_p`: the smallest Holm-adjusted p this comparison could reach at these sample
+        sizes (m x the test's smallest p, m comparisons per metric); when it is not below alpha, no
+        outcome of the runs could make the comparison significant (`can_reach_alpha` False).
     """
     rows = []
-    names = list(dict.fromkeys(runs[group]))
+    pairs = comparison_pairs(list(dict.fromkeys(runs[group])), control)
     for metric, higher in metrics.items():
         block = []
-        for a, b in combinations(names, 2):
+        for a, b in pairs:
             x = runs.loc[runs[group] == a].set_index(seed)[metric].dropna()
             y = runs.loc[runs[group] == b].set_index(seed)[metric].dropna()
             if len(x) == 0 or len(y) == 0:
@@ -96,9 +121,11 @@ def pairwise_tests(runs: pd.DataFrame, metrics: dict[str, bool], group: str = "g
             for r, p_adj in zip(block, adjusted):
                 r["p_holm"] = float(p_adj)
                 r["significant"] = bool(p_adj < alpha)
+                r["min_attainable_p"] = min(1.0, len(block) * smallest_p(r["test"], r["n_a"], r["n_b"]))
+                r["can_reach_alpha"] = bool(r["min_attainable_p"] < alpha)
             rows.extend(block)
     columns = ["metric", "group_a", "group_b", "test", "n_a", "n_b", "statistic", "p_value", "p_holm", "a12",
-               "better", "significant"]
+               "better", "significant", "min_attainable_p", "can_reach_alpha"]
     return pd.DataFrame(rows, columns=columns)
 
 

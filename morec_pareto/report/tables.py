@@ -12,6 +12,10 @@ from morec_pareto.report.stats import describe, pairwise_tests, significant_best
 METRICS = {
     "test_hypervolume": True,
     "hypervolume": True,
+    "test_normalised_hypervolume": True,
+    "normalised_hypervolume": True,
+    "test_hv_best_point_share": False,
+    "hv_best_point_share": False,
     "igd_plus": False,
     "test_igd_plus": False,
     "valid_test_igd_plus": False,
@@ -24,7 +28,9 @@ TESTED = ("test_hypervolume", "hypervolume", "igd_plus", "test_igd_plus")  # pai
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
         "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
 TITLES = {
-    "test_hypervolume": "HV test", "hypervolume": "HV valid.", "igd_plus": "IGD+ valid.", "test_igd_plus": "IGD+ test",
+    "test_hypervolume": "HV test", "hypervolume": "HV valid.", "test_normalised_hypervolume": "norm. HV test",
+    "normalised_hypervolume": "norm. HV valid.", "test_hv_best_point_share": "best-pt share test",
+    "hv_best_point_share": "best-pt share valid.", "igd_plus": "IGD+ valid.", "test_igd_plus": "IGD+ test",
     "valid_test_igd_plus": "IGD+ valid.-test", "share_stay_nondominated": "stay non-dom.", "n_front": "front pts.",
     "runtime_s": "wall time (s)", "n_evals": "evaluations",
 }
@@ -42,9 +48,28 @@ def group_summary(runs: pd.DataFrame, group_keys: tuple[str, ...]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def tests_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Pairwise Wilcoxon / Mann-Whitney tests with Holm correction and A12, for the tested metrics."""
-    return pairwise_tests(runs, {m: METRICS[m] for m in TESTED})
+def tests_table(runs: pd.DataFrame, control: str | None = None) -> pd.DataFrame:
+    """Wilcoxon / Mann-Whitney tests with Holm correction and A12, for the tested metrics.
+
+    Every group against `control` when given (k - 1 pairs per metric), else all pairs.
+    """
+    return pairwise_tests(runs, {m: METRICS[m] for m in TESTED}, control=control)
+
+
+def power_note(tests: pd.DataFrame, alpha: float = 0.05) -> str:
+    """One sentence, in words, on comparisons that could not reach alpha whatever the runs showed."""
+    if tests.empty:
+        return ""
+    blocked = tests[~tests["can_reach_alpha"].astype(bool)]
+    if blocked.empty:
+        return (f"Every comparison could reach alpha = {alpha:g}: the smallest attainable Holm-adjusted p is "
+                f"{tests['min_attainable_p'].max():.2g} at most.")
+    worst = blocked.iloc[0]
+    n = int(min(worst["n_a"], worst["n_b"]))
+    return (f"{len(blocked)} of {len(tests)} comparisons CANNOT reach alpha = {alpha:g} with these runs: with "
+            f"{n} seeds per group and {int(len(tests) / tests['metric'].nunique())} comparisons per metric the "
+            f"smallest attainable Holm-adjusted p is {worst['min_attainable_p']:.3g}, so 'not significant' says "
+            "nothing there. Add seeds, or compare against one control (--control).")
 
 
 def _fmt(x: float) -> str:
@@ -59,6 +84,7 @@ def display_rows(summary: pd.DataFrame, tests: pd.DataFrame) -> tuple[list[str],
     for m in ("test_hypervolume", "hypervolume"):
         header += [f"{TITLES[m]} median (IQR)", f"{TITLES[m]} mean [95% CI]"]
     header += [f"{TITLES[m]} median (IQR)" for m in ("igd_plus", "test_igd_plus", "valid_test_igd_plus")]
+    header += [f"{TITLES['test_hv_best_point_share']} (median)"]
     header += [f"{TITLES['share_stay_nondominated']} (mean)"] + [f"{TITLES[m]} (median)"
                                                                  for m in ("n_front", "runtime_s", "n_evals")]
     rows = []
@@ -70,6 +96,7 @@ def display_rows(summary: pd.DataFrame, tests: pd.DataFrame) -> tuple[list[str],
                       (f"{_fmt(r[f'{m}_mean'])} [{_fmt(r[f'{m}_ci95_low'])}, {_fmt(r[f'{m}_ci95_high'])}]", bold)]
         for m in ("igd_plus", "test_igd_plus", "valid_test_igd_plus"):
             cells.append((f"{_fmt(r[f'{m}_median'])} ({_fmt(r[f'{m}_iqr'])})", best.get(m) == r["group"]))
+        cells.append((_fmt(r["test_hv_best_point_share_median"]), False))
         cells.append((f"{100 * r['share_stay_nondominated_mean']:.0f}%", False))
         cells += [(_fmt(r[f"{m}_median"]), False) for m in ("n_front", "runtime_s", "n_evals")]
         rows.append(cells)
@@ -77,10 +104,10 @@ def display_rows(summary: pd.DataFrame, tests: pd.DataFrame) -> tuple[list[str],
 
 
 def _test_rows(tests: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    header = ["metric", "A vs B", "test", "p", "p (Holm)", "A12", "better"]
+    header = ["metric", "A vs B", "test", "p", "p (Holm)", "min. attainable p", "A12", "better"]
     rows = [[TITLES[t["metric"]], f"{t['group_a']} vs {t['group_b']}", t["test"], _fmt(t["p_value"]),
-             _fmt(t["p_holm"]) + ("*" if t["significant"] else ""), f"{t['a12']:.2f}", t["better"] or "tie"]
-            for _, t in tests.iterrows()]
+             _fmt(t["p_holm"]) + ("*" if t["significant"] else ""), _fmt(t["min_attainable_p"]),
+             f"{t['a12']:.2f}", t["better"] or "tie"] for _, t in tests.iterrows()]
     return header, rows
 
 
@@ -94,7 +121,8 @@ def to_markdown(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.
     body = [[f"**{t}**" if b else t for t, b in r] for r in rows]
     ref = ", ".join(f"{v:.4g}" for v in reference_point)
     lines = ["# Run comparison", "", *table(header, body), "",
-             f"Hypervolume (HV) against the reference point ({ref}), {source}. IGD+ (lower is better) against the "
+             f"Hypervolume (HV) against the reference point ({ref}), {source}. Best-pt share: the share of a "
+             "front's HV its single best point carries (near 1, HV ranks fronts by one extreme point). IGD+ (lower is better) against the "
              "non-dominated union of all runs' fronts, on objectives divided by that front's range. IQR: "
              "interquartile range; CI: Student-t 95% interval of the mean over seeds. Bold: best median, "
              "significantly better than every other group (Holm, alpha 0.05).",
@@ -102,7 +130,9 @@ def to_markdown(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.
     t_head, t_rows = _test_rows(tests)
     lines += table(t_head, t_rows) if t_rows else ["(a single group: nothing to compare)"]
     lines += ["", "Wilcoxon signed-rank when both groups hold the same seeds, else Mann-Whitney U; two-sided; "
-              "* p (Holm) < 0.05. A12: Vargha-Delaney effect of A over B in the metric's better direction."]
+              "* p (Holm) < 0.05. Min. attainable p: the smallest Holm-adjusted p the comparison could reach "
+              "at these sample sizes. A12: Vargha-Delaney effect of A over B in the metric's better direction.",
+              "", power_note(tests)]
     return "\n".join(lines) + "\n"
 
 
@@ -132,6 +162,6 @@ def to_latex(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.nda
     if t_rows:
         lines += [r"\begin{table}[t]", r"\centering", r"\caption{Pairwise two-sided tests (Wilcoxon signed-rank "
                   r"when seeds are paired, else Mann-Whitney U), Holm-corrected per metric; A12: Vargha-Delaney "
-                  r"effect size of A over B.}", r"\label{tab:report-tests}", r"\resizebox{\textwidth}{!}{%",
+                  r"effect size of A over B. " + tex_escape(power_note(tests)) + "}", r"\label{tab:report-tests}", r"\resizebox{\textwidth}{!}{%",
                   *tabular(t_head, [[tex_escape(c) for c in r] for r in t_rows]), "}", r"\end{table}"]
     return "\n".join(lines) + "\n"

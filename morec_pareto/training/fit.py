@@ -52,7 +52,8 @@ def batch_losses(
     a preference-conditioned scorer. Returns the losses and the user states they share, (N, d).
     With `full_softmax`, the satisfaction loss adds a cross-entropy over
     every item on the scorer's bilinear (GMF) part: many negatives matter more than depth, and only
-    that part is cheap enough to score against all items.
+    that part is cheap enough to score against all items. A scorer without a deep path (`DotScorer`)
+    is bilinear throughout: its satisfaction loss is then that full cross-entropy alone (SASRec's loss).
     """
     inputs, targets = windows[:, :-1], windows[:, 1:]
     states = model.user_encoder(inputs, behaviours[:, :-1])  # (B, L, d)
@@ -79,17 +80,34 @@ def batch_losses(
         pos_logits = model.repeat_bias.add_to(pos_logits, levels.gather(1, (pos - 1)[:, None])[:, 0])
         neg_logits = model.repeat_bias.add_to(neg_logits, levels[:, neg - 1])
     accidental = neg[None, :] == pos[:, None]
-    satisfaction = satisfaction_loss(pos_logits[:, 0], neg_logits[..., 0], accidental)
-    if full_softmax:
-        every_logits = model.scorer.bilinear(h_u, h_every)  # (N, I)
-        if levels is not None:
-            every_logits = model.repeat_bias.add_to(every_logits, levels, head=0)
-        satisfaction = satisfaction + F.cross_entropy(every_logits, pos - 1)
+    if full_softmax and not model.scorer.has_deep_path:
+        satisfaction = F.cross_entropy(_full_logits(model, h_u, h_every, levels, pref_rows), pos - 1)
+    else:
+        satisfaction = satisfaction_loss(pos_logits[:, 0], neg_logits[..., 0], accidental)
+        if full_softmax:
+            satisfaction = satisfaction + F.cross_entropy(_full_logits(model, h_u, h_every, levels), pos - 1)
     losses = {
         "satisfaction": satisfaction,
         "revenue": revenue_loss(pos_logits[:, 1], neg_logits[..., 1], bought, price[pos], price[neg], accidental),
     }
     return losses, h_u
+
+
+def _full_logits(
+    model: Recommender, h_u: torch.Tensor, h_every: torch.Tensor, levels: torch.Tensor | None,
+    preference: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Satisfaction logits (N, I) of user states (N, d) against every item on the scorer's bilinear part.
+
+    `preference` reaches only a scorer without a deep path, whose bilinear part is its whole head.
+    """
+    if preference is None:
+        every_logits = model.scorer.bilinear(h_u, h_every)
+    else:
+        every_logits = model.scorer.bilinear(h_u, h_every, preference=preference)
+    if levels is not None:
+        every_logits = model.repeat_bias.add_to(every_logits, levels, head=0)
+    return every_logits
 
 
 def validation_metrics(
@@ -109,6 +127,11 @@ def _lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return 0.5 * (1.0 + float(np.cos(np.pi * progress)))
+
+
+def _diverged(what: str, epoch: int) -> str:
+    """The one-line error of a diverged training run; `epoch` is 0-based, as in FitResult.best_epoch."""
+    return f"training diverged: {what} at epoch {epoch}; lower train.lr or check the data"
 
 
 def fit(
@@ -189,19 +212,23 @@ def fit(
                 loss = lam[0] * losses["satisfaction"] + lam[1] * losses["revenue"]
             else:
                 loss = sum(loss_weights.get(k, 0.0) * v for k, v in losses.items())
+            if not torch.isfinite(loss):
+                raise FloatingPointError(_diverged(f"non-finite loss ({loss.item()})", epoch))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             scheduler.step()
             for k, v in losses.items():
                 totals[k] += v.item() * len(idx) / len(order)
+        if not all(torch.isfinite(p).all() for p in model.parameters()):  # a finite loss with an inf gradient
+            raise FloatingPointError(_diverged("non-finite weights", epoch))
         valid = validation_metrics(model, split, eval_users, eval_preference)
         result.train_seconds += time.perf_counter() - start
         result.epochs_run = epoch + 1
         record = {"epoch": epoch, **{f"loss_{k}": v for k, v in totals.items()}, "valid_ndcg@10": valid["ndcg@10"]}
         result.history.append(record)
         bar.set_postfix(loss=f"{totals['satisfaction']:.3f}", ndcg10=f"{valid['ndcg@10']:.4f}")
-        if valid["ndcg@10"] > result.best_valid_ndcg:
+        if np.isfinite(valid["ndcg@10"]) and valid["ndcg@10"] > result.best_valid_ndcg:  # NaN is never best
             result.best_epoch, result.best_valid_ndcg = epoch, valid["ndcg@10"]
             best_state = copy.deepcopy(model.state_dict())
         elif epoch - result.best_epoch >= patience:

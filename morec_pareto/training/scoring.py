@@ -11,6 +11,29 @@ from morec_pareto.models.recommender import Recommender
 from morec_pareto.models.repeat import history_levels
 from morec_pareto.types import PURCHASE, ScoreTable, Split, StageData
 
+# Stands in for a non-finite relevance logit: below any real logit, and exp((floor - max r) / tau) is 0, not NaN.
+RELEVANCE_FLOOR = -1e30
+
+
+def finite_scores(relevance: np.ndarray, purchase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(relevance, P(buy)), each (U, I), with non-finite entries replaced so that no user's list is poisoned.
+
+    A NaN or infinite relevance becomes RELEVANCE_FLOOR, so the policies rank that item after every
+    finite one (ties by id) while their exp(r - max r) stays finite; a non-finite P(buy) becomes 0, so
+    log(max(b, 1e-12)) stays finite and the item adds no expected revenue. Finite inputs are returned as-is.
+    """
+    if not np.isfinite(relevance).all():
+        relevance = np.where(np.isfinite(relevance), relevance, RELEVANCE_FLOOR).astype(relevance.dtype)
+    if not np.isfinite(purchase).all():
+        purchase = np.where(np.isfinite(purchase), purchase, 0.0).astype(purchase.dtype)
+    return relevance, purchase
+
+
+def _heads(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Finite (relevance, P(buy)) float32 (U, I) each from the two heads' logits (2, U, I)."""
+    purchase = (1.0 / (1.0 + np.exp(-logits[1]))).astype(np.float32)
+    return finite_scores(logits[0], purchase)
+
 
 @torch.no_grad()
 def score_matrix(
@@ -51,10 +74,9 @@ def score_table(
 ) -> ScoreTable:
     """The cached score table the search ranks from: relevance logits and P(buy) for every pair."""
     users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
-    logits = score_matrix(model, split, stage, users, preference=preference)
-    purchase = 1.0 / (1.0 + np.exp(-logits[1]))
+    relevance, purchase = _heads(score_matrix(model, split, stage, users, preference=preference))
     return ScoreTable(
-        stage=stage, relevance=logits[0], purchase=purchase.astype(np.float32),
+        stage=stage, relevance=relevance, purchase=purchase,
         targets=split.targets(stage)[users], seen=seen_matrix(split, stage, users),
     )
 
@@ -85,7 +107,6 @@ def rescore_stages(
     """
     pair = []
     for stage, data in zip(("valid", "test"), base):
-        logits = score_matrix(model, split, stage, users, preference=preference)
-        purchase = (1.0 / (1.0 + np.exp(-logits[1]))).astype(np.float32)
-        pair.append(replace(data, relevance=logits[0], purchase=purchase))
+        relevance, purchase = _heads(score_matrix(model, split, stage, users, preference=preference))
+        pair.append(replace(data, relevance=relevance, purchase=purchase))
     return pair[0], pair[1]
