@@ -1,6 +1,8 @@
 """The main job, stage by stage: data -> encoders + scorer -> score tables -> NSGA-II -> front on test."""
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.metrics.baselines import history_scores, popularity_scores
 from morec_pareto.models.recommender import build_recommender
 from morec_pareto.objectives.registry import get_objective
-from morec_pareto.objectives.reference import dataset_reference
+from morec_pareto.objectives.reference import data_fingerprint, dataset_reference
 from morec_pareto.report.indicators import best_point_share, hypervolume, nondominated_mask, normalise
 from morec_pareto.report.plots import pareto_figure, save_figure
 from morec_pareto.search.problem import evaluate_candidates
@@ -30,6 +32,7 @@ from morec_pareto.training.scoring import stage_data
 from morec_pareto.types import Interactions, Split, StageData
 
 log = logging.getLogger(__name__)
+MODEL_CACHE_VERSION = 1  # bump when training changes what the same settings produce
 DATASET_KEYS = ("reference_point",)  # data config keys read by the pipeline, not passed to the reader
 
 
@@ -126,6 +129,18 @@ def _write_outputs(
     return front
 
 
+def model_cache_path(folder: Path, split: Split, model_kwargs: dict, train_kwargs: dict, method: str,
+                     seed: int) -> Path:
+    """Where a model trained on this data with these settings, seed and torch threads is kept for reuse.
+
+    Strategies that train identically (weighted, tchebycheff, non_weighted, epsilon_constraint, grid,
+    random at one seed) then share one training; the key covers everything that shapes the weights.
+    """
+    key = json.dumps([MODEL_CACHE_VERSION, data_fingerprint(split), model_kwargs, train_kwargs, method, seed,
+                      torch.__version__, torch.get_num_threads()], sort_keys=True, default=str)
+    return folder / f"model_{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
+
+
 def _train_shared_model(cfg: DictConfig, strategy: Strategy, split: Split, run_dir: Path, seed: int):
     """Train (or, for a resumed retrain run, reload) the one model every strategy starts from."""
     model_kwargs = OmegaConf.to_container(cfg.model, resolve=True)
@@ -137,13 +152,23 @@ def _train_shared_model(cfg: DictConfig, strategy: Strategy, split: Split, run_d
         train_kwargs["epochs"] = strategy.warm_epochs
     model = build_recommender(split.data, **model_kwargs)
     base_path = run_dir / "trainings" / "base.pt"
-    if strategy.training == "retrain" and base_path.exists():
-        saved = torch.load(base_path, weights_only=False)
+    cached = None
+    if cfg.get("model_cache") and strategy.training != "retrain":
+        cached = model_cache_path(Path(cfg.model_cache), split, model_kwargs, train_kwargs, method, seed)
+    saved_path = base_path if strategy.training == "retrain" else cached
+    if saved_path is not None and saved_path.exists():
+        saved = torch.load(saved_path, weights_only=False)
         model.load_state_dict(saved["state_dict"])
         fit_result = FitResult(**saved["fit"])
+        if cached is not None:
+            fit_result.reused_from = str(cached)
+            log.info("model reused from %s (same data, model, train config and seed)", cached)
     else:
         fit_result = fit(model, split, seed=seed, method=method, progress=cfg.progress, **train_kwargs)
     payload = {"state_dict": model.state_dict(), "model": model_kwargs, "fit": fit_result.__dict__}
+    if cached is not None and not cached.exists():
+        with atomic_path(cached) as tmp:
+            torch.save({**payload, "fit": {**fit_result.__dict__, "reused_from": None}}, tmp)
     with atomic_path(run_dir / "model.pt") as tmp:
         torch.save(payload, tmp)
     if strategy.training == "retrain" and not base_path.exists():
@@ -278,7 +303,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         },
         "training": {"method": strategy.training, "best_epoch": fit_result.best_epoch,
                      "epochs_run": fit_result.epochs_run, "seconds_per_epoch": fit_result.seconds_per_epoch,
-                     "best_valid_ndcg@10": fit_result.best_valid_ndcg, **fit_result.learned},
+                     "best_valid_ndcg@10": fit_result.best_valid_ndcg, "reused_from": fit_result.reused_from,
+                     **fit_result.learned},
         "n_eval_users": int(len(users)),
         "prices_simulated": bool(data.prices_simulated),
     }

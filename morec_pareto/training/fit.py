@@ -30,6 +30,7 @@ class FitResult:
     train_seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     learned: dict = field(default_factory=dict)  # the model's `learned_terms()` after training
+    reused_from: str | None = None  # set when the model was loaded from `model_cache`, not trained here
 
     @property
     def seconds_per_epoch(self) -> float:
