@@ -5,7 +5,7 @@ Reads the run folders of `morec-pareto -m experiment=conditioned_vs_retrain` (st
 and `train_weights_full`), pairs them by seed and prints, per seed and on average, both test
 hypervolumes, their ratio, and the compute ratio in training epochs (machine-independent) and in
 training seconds. Hypervolumes are recomputed from front.csv against one reference point derived from
-the union of every compared front (its nadir minus 10% of its range, as the report does), so the ratio
+the union of every compared front (its worst point minus 10% of its range, as the report does), so the ratio
 measures the trade-off and not each front's best point; each front's best-point share is printed.
 
     python experiments/conditioned_vs_retrain.py outputs/multirun/conditioned_vs_retrain [--retrain train_weights_full]
@@ -40,7 +40,7 @@ def paired_table(paths: list[str], conditioned: str, retrain: str) -> pd.DataFra
     if not rows:
         raise SystemExit(f"no {conditioned} or {retrain} runs under {', '.join(paths)}")
     union = np.vstack([f[cols].to_numpy(float) for f in fronts for cols in (["satisfaction", "revenue"], TEST)])
-    ref = nadir_reference_point(union, 0.1)
+    ref = nadir_reference_point(union, 0.1)  # the report's default rule: every front point counts
     for row in rows:
         test = row.pop("test")
         test = test[nondominated_mask(test)]

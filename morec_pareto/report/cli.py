@@ -28,6 +28,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reference-point", nargs="+", type=float, metavar="V",
                    help="hypervolume reference point in natural units, one value per objective (default: derived "
                         "from the union of all compared fronts, see --margin)")
+    p.add_argument("--nadir-of", choices=["all_points", "reference_front"], default="all_points",
+                   help="derived point: the worst point of all compared fronts (default: every front point "
+                        "of every run counts) or the nadir of their non-dominated union (the best known front; "
+                        "runs below it in an objective score 0)")
     p.add_argument("--runs-reference-point", action="store_true",
                    help="use the reference point the runs were configured with (all must agree) instead")
     p.add_argument("--control", metavar="GROUP",
@@ -69,14 +73,14 @@ def _control(collection: Collection, control: str | None, all_pairs: bool) -> st
     return None
 
 
-def reference_point_record(collection: Collection, margin: float) -> dict[str, object]:
+def reference_point_record(collection: Collection, margin: float, nadir_of: str) -> dict[str, object]:
     """reference_point.json: the point, how it was derived, and the normalisation of normalised HV."""
     record: dict[str, object] = {
         "reference_point": collection.reference_point.tolist(), "source": collection.reference_source,
-        "margin": margin, "objectives": list(collection.objectives), "k": collection.k,
+        "margin": margin, "nadir_of": nadir_of, "objectives": list(collection.objectives), "k": collection.k,
         "normalisation": {"ideal": collection.ideal.tolist(), "nadir": collection.nadir.tolist(),
-                          "rule": "f' = (f - nadir) / (ideal - nadir) per objective, over every point of every "
-                                  "compared front"},
+                          "rule": "f' = (f - nadir) / (ideal - nadir) per objective, ideal and nadir of the points "
+                                  "the reference point was derived from"},
         "n_runs": len(collection.runs), "test_columns": list(collection.test_columns),
     }
     if collection.test_columns[1] != "test_revenue":
@@ -87,7 +91,8 @@ def reference_point_record(collection: Collection, margin: float) -> dict[str, o
 def build_report(args: argparse.Namespace) -> dict[str, object]:
     """Everything the report writes, by file name, computed in memory (so bad input writes nothing)."""
     collection = collect(args.paths, by=tuple(args.by), reference_point=args.reference_point, margin=args.margin,
-                         from_runs=args.runs_reference_point, test_revenue=args.test_revenue)
+                         from_runs=args.runs_reference_point, test_revenue=args.test_revenue,
+                         nadir_of=args.nadir_of)
     if len(args.weights) != len(collection.objectives):
         raise ReportError(f"--weights: needs {len(collection.objectives)} values, got {len(args.weights)}")
     runs = collection.table
@@ -102,7 +107,7 @@ def build_report(args: argparse.Namespace) -> dict[str, object]:
         "choices.csv": choices,
         "summary.md": to_markdown(summary, tests, ref, source),
         "summary.tex": to_latex(summary, tests, ref, source),
-        "reference_point.json": reference_point_record(collection, args.margin),
+        "reference_point.json": reference_point_record(collection, args.margin, args.nadir_of),
     }
     if args.export_point:
         group = _export_group(collection, args.group)

@@ -51,16 +51,23 @@ def fronts_figure(collection: Collection, choices: pd.DataFrame | None = None) -
         for group in collection.groups:
             fronts = [r.front[VALID].to_numpy(float) for r in collection.group_runs(group)]
             for F in fronts:
-                xs, ys = surface_steps(F, collection.reference_point)
+                xs, ys = surface_steps(F, _floor(F, collection.reference_point))
                 ax.plot(xs, ys, color=colors[group], lw=0.5, alpha=0.45)
                 ax.scatter(F[:, 0], F[:, 1], s=5, color=colors[group], alpha=0.6, lw=0)
-            xs, ys = surface_steps(attainment_surfaces(fronts)["median"], collection.reference_point)
+            median = attainment_surfaces(fronts)["median"]
+            xs, ys = surface_steps(median, _floor(median, collection.reference_point))
             ax.plot(xs, ys, color=colors[group], lw=1.6, label=f"{group} (median of {len(fronts)})")
         _zoom(ax, collection)
         _mark_choices(ax, choices, colors)
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
     return fig
+
+
+def _floor(F: np.ndarray, reference_point: np.ndarray) -> np.ndarray:
+    """Where a staircase ends: the reference point, or the front's own worst values when it lies below it
+    (a front under the reference point would otherwise draw long lines up to it)."""
+    return np.minimum(reference_point, np.asarray(F, dtype=float).min(axis=0))
 
 
 def _zoom(ax: plt.Axes, collection: Collection) -> None:
@@ -80,7 +87,7 @@ def attainment_figure(collection: Collection, choices: pd.DataFrame | None = Non
         for group in collection.groups:
             surfaces = attainment_surfaces([r.front[VALID].to_numpy(float) for r in collection.group_runs(group)])
             for name, surface in surfaces.items():
-                xs, ys = surface_steps(surface, collection.reference_point)
+                xs, ys = surface_steps(surface, _floor(surface, collection.reference_point))
                 ax.plot(xs, ys, color=colors[group], ls=SURFACE_STYLES[name], lw=1.0 + 0.4 * (name == "median"),
                         label=group if name == "median" else None)
         for name, ls in SURFACE_STYLES.items():

@@ -69,7 +69,7 @@ def power_note(tests: pd.DataFrame, alpha: float = 0.05) -> str:
     return (f"{len(blocked)} of {len(tests)} comparisons CANNOT reach alpha = {alpha:g} with these runs: with "
             f"{n} seeds per group and {int(len(tests) / tests['metric'].nunique())} comparisons per metric the "
             f"smallest attainable Holm-adjusted p is {worst['min_attainable_p']:.3g}, so 'not significant' says "
-            "nothing there. Add seeds, or compare against one control (--control).")
+            "nothing there. Add seeds (or, with all pairs, compare against one control: --control).")
 
 
 def _fmt(x: float) -> str:
