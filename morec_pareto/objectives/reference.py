@@ -73,7 +73,7 @@ def _anchor_values(split: Split, users: np.ndarray, objectives: tuple[str, ...],
 
 
 def anchor_points(split: Split, objectives: tuple[str, ...], k: int, mask_seen: bool,
-                  chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+                  chunk: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """(floor, ideal) per objective, natural units: the popularity list's values and the anchors' best.
 
     Means over all users, computed in chunks of `chunk` users so memory does not grow with users x items.
