@@ -1,6 +1,7 @@
 """SASRec inside the framework (`model=sasrec`): the dot scorer, the id-only item side, its loss, a whole run."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -129,3 +130,23 @@ def test_accuracy_script_reuses_runs_and_labels_protocols(tmp_path):
     assert "0.1060" in masked and "0.0660" not in masked.split("sd")[0]  # masked block reads accuracy_masked
     assert "popularity (this run's users)" in unmasked and "popularity" not in masked.split("RecBole")[0]
     assert "LS/TO/full, converged" in unmasked and "history masked" in masked and "BPR" not in unmasked
+
+
+def test_accuracy_script_variants_compose_to_the_intended_models():
+    from hydra import compose, initialize_config_dir
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("ml100k_accuracy", root / "experiments" / "ml100k_accuracy.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    VARIANTS = script.VARIANTS
+    conf = root / "conf"
+    with initialize_config_dir(config_dir=str(conf), version_base=None):
+        models = {name: compose("config", overrides=["experiment=ml100k_accuracy", "data.path=x", *ov]).model
+                  for name, (_, ov) in VARIANTS.items()}
+    assert models["ours"].repeat_bias and models["ours"].item_attributes and models["ours"].behaviour_tokens
+    assert not models["no_repeat"].repeat_bias and models["no_repeat"].scorer == models["ours"].scorer
+    sasrec = models["sasrec"]  # the overlay switches the repeat term on after the model group: the variant undoes it
+    switches = (sasrec.repeat_bias, sasrec.item_attributes, sasrec.behaviour_tokens, sasrec.scorer)
+    assert switches == (False, False, False, "dot")
+    assert models["mlp"].scorer == "mlp" and models["mlp"].repeat_bias
