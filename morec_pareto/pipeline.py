@@ -64,14 +64,14 @@ def reference_point(
             raise ValueError(f"{key} needs {len(objectives)} values (one per objective), got {len(values)}")
         return np.asarray(values, dtype=float)
 
-    record = dataset_reference(split, objectives, k, mask_seen, "popularity")
+    method = declared if isinstance(declared, str) else "popularity"
+    record = dataset_reference(split, objectives, k, mask_seen, method)  # the ideal comes from it in every case
     ideal = np.asarray(record["ideal"], dtype=float)
     if configured is not None:
         point, source = numbers(configured, "objectives.reference_point"), "objectives.reference_point (config)"
     elif declared is not None and not isinstance(declared, str):
         point, source = numbers(declared, "data.reference_point"), "data.reference_point (declared numbers)"
     else:
-        record = dataset_reference(split, objectives, k, mask_seen, declared or "popularity")
         point, source = np.asarray(record["reference_point"], dtype=float), record["source"]
     return {"reference_point": point, "ideal": np.maximum(ideal, point), "source": source}
 

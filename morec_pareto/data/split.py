@@ -99,3 +99,10 @@ def repeat_rate(split: Split, stage: str = "valid") -> float:
     position = np.arange(len(seqs.items)) - seqs.offsets[user]  # (E,) 0-based in the user's sequence
     repeat = (position < split.n_history(stage)[user]) & (seqs.items == split.targets(stage)[user])
     return float(np.bincount(user[repeat], minlength=seqs.n_users).astype(bool).mean())
+
+
+def train_events(split: Split) -> np.ndarray:
+    """(E,) bool: which events of `split.sequences` lie in their user's train part (before validation)."""
+    seqs = split.sequences
+    owner = np.repeat(np.arange(seqs.n_users), seqs.lengths)
+    return np.arange(len(seqs.items)) - seqs.offsets[owner] < split.n_history("train")[owner]

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from morec_pareto.data.readers.cache import default_cache_dir
-from morec_pareto.data.split import seen_matrix
+from morec_pareto.data.split import seen_matrix, train_events
 from morec_pareto.io import write_json
 from morec_pareto.metrics.baselines import popularity_scores
 from morec_pareto.objectives.registry import evaluate_lists, get_objective
@@ -38,8 +38,7 @@ CACHE_VERSION = 1
 def purchase_rate(split: Split) -> np.ndarray:
     """Smoothed training purchase rate per item, (purchases + 1) / (events + 2): a model-free P(buy)."""
     seqs = split.sequences
-    owner = np.repeat(np.arange(seqs.n_users), seqs.lengths)
-    in_train = np.arange(len(seqs.items)) - seqs.offsets[owner] < split.n_history("train")[owner]
+    in_train = train_events(split)
     items = seqs.items[in_train]
     n_items = split.data.n_items
     events = np.bincount(items, minlength=n_items)
