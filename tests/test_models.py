@@ -124,3 +124,34 @@ def test_model_logits_add_the_repeat_term_only_at_items_in_the_sequence(tiny_spl
         shift = m.logits(h_u, every, levels=levels) - m.logits(h_u, every)
     expected = torch.where(levels[..., None] > 0, -10.0, 0.0).expand_as(shift)  # scale 10 x offset -1
     assert torch.allclose(shift, expected)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_item_encoder_equals_the_plain_transformer_over_all_tokens(tiny_split, layers):
+    # forward reads only the id token's output and shares attribute keys/values; the function is unchanged
+    torch.manual_seed(0)
+    m = build_recommender(tiny_split.data, d_model=16, item_layers=layers).eval()
+    enc = m.item_encoder
+    with torch.no_grad():
+        enc.attribute_gate.fill_(1.0)
+        for p in enc.transformer.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+        items = torch.tensor([[1, 5, 5], [tiny_split.data.n_items, 2, 3]])
+        expected = enc.id_embedding(items) + enc.norm(enc.transformer(enc._tokens(items.reshape(-1)))[:, 0]).reshape(2, 3, 16)
+        assert torch.allclose(enc(items), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_preferences", [0, 2])
+def test_scorer_pairs_equals_broadcast_forward_with_gradients(n_preferences):
+    torch.manual_seed(0)
+    scorer = Scorer(d_model=8, hidden=(16, 8), dropout=0.0, n_preferences=n_preferences)
+    h_u, h_i = torch.randn(5, 8, requires_grad=True), torch.randn(7, 8, requires_grad=True)
+    pref = torch.rand(5, 2) if n_preferences else None
+    a = scorer.pairs(h_u, h_i, pref)
+    b = scorer(h_u[:, None], h_i[None], None if pref is None else pref[:, None])
+    assert a.shape == (5, 7, 2) and torch.allclose(a, b, atol=1e-5)
+    weights = torch.randn(5, 7, 2)
+    grads_a = torch.autograd.grad((a * weights).sum(), [h_u, h_i, scorer.layers[0].weight])
+    grads_b = torch.autograd.grad((b * weights).sum(), [h_u, h_i, scorer.layers[0].weight])
+    for ga, gb in zip(grads_a, grads_b):
+        assert torch.allclose(ga, gb, atol=1e-4)

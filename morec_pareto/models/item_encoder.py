@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -19,6 +20,12 @@ class ItemEncoder(nn.Module):
     the item's tag embeddings (four tokens whatever the number of tags keeps encoding every item at
     every step affordable); each field has its own embedding table plus a field embedding; a Transformer encoder mixes them, and the id token's output,
     scaled by a learned gate that starts at 0, is added to the raw id embedding to give the item state.
+
+    Only the id token's output is read, so the last layer runs for that one query (its keys and values
+    still come from all four tokens), and in a one-layer encoder the keys and values of the category,
+    tags and price tokens, which depend on the attribute value alone, are computed once per distinct
+    value (20 categories, 10 buckets, the distinct tag sets) and gathered: the function is the Transformer
+    encoder's (`_reference_forward`, to float rounding), at about a third of its cost over every item.
     """
 
     def __init__(
@@ -52,7 +59,11 @@ class ItemEncoder(nn.Module):
         self.attribute_gate = nn.Parameter(torch.zeros(1))
         pad = np.zeros((1,), dtype=np.int64)
         self.register_buffer("category", torch.as_tensor(np.concatenate([pad, item_category])), persistent=False)
-        self.register_buffer("tags", torch.as_tensor(np.concatenate([np.zeros((1, item_tags.shape[1]), np.int64), item_tags])), persistent=False)
+        tags = np.concatenate([np.zeros((1, item_tags.shape[1]), np.int64), item_tags])
+        self.register_buffer("tags", torch.as_tensor(tags), persistent=False)
+        tag_sets, tag_set = np.unique(tags, axis=0, return_inverse=True)  # distinct tag rows, each item's row
+        self.register_buffer("tag_sets", torch.as_tensor(tag_sets), persistent=False)  # (S, T)
+        self.register_buffer("tag_set", torch.as_tensor(tag_set.reshape(-1)), persistent=False)  # (I+1,)
         self.register_buffer("price_bucket", torch.as_tensor(np.concatenate([pad, price_buckets(item_price, n_price_buckets)])), persistent=False)
         for table in (self.id_embedding, self.category_embedding, self.tag_embedding, self.price_embedding, self.field_embedding):
             nn.init.normal_(table.weight, std=0.02)
@@ -60,23 +71,87 @@ class ItemEncoder(nn.Module):
             self.id_embedding.weight[0].zero_()
             self.tag_embedding.weight[0].zero_()
 
-    def forward(self, items: torch.Tensor) -> torch.Tensor:
-        """Item states for 1-based item ids of any shape (...,) -> (..., d)."""
-        flat = items.reshape(-1)
-        tags = self.tags[flat]  # (N, T), 0 = no tag (a zero embedding)
+    def _tag_mean(self, tags: torch.Tensor) -> torch.Tensor:
+        """Mean tag embedding of tag rows (N, T), 0 = no tag (a zero embedding): (N, d)."""
         n_tags = (tags > 0).sum(dim=1, keepdim=True).clamp(min=1)
+        return self.tag_embedding(tags).sum(dim=1) / n_tags
+
+    def _tokens(self, flat: torch.Tensor) -> torch.Tensor:
+        """The four attribute tokens of items (N,), field embeddings added: (N, 4, d)."""
         tokens = torch.stack(
             [
                 self.id_embedding(flat),
                 self.category_embedding(self.category[flat]),
-                self.tag_embedding(tags).sum(dim=1) / n_tags,
+                self._tag_mean(self.tags[flat]),
                 self.price_embedding(self.price_bucket[flat]),
             ],
             dim=1,
         )  # (N, 4, d)
-        out = self.transformer(tokens + self.field_embedding.weight[None])
+        return tokens + self.field_embedding.weight[None]
+
+    def _reference_forward(self, items: torch.Tensor) -> torch.Tensor:
+        """`forward` as the plain Transformer encoder over all four tokens computes it (kept for tests)."""
+        flat = items.reshape(-1)
+        out = self.transformer(self._tokens(flat))
         state = self.id_embedding(flat) + self.attribute_gate * self.norm(out[:, 0])
         return state.reshape(*items.shape, -1)
+
+    def forward(self, items: torch.Tensor) -> torch.Tensor:
+        """Item states for 1-based item ids of any shape (...,) -> (..., d)."""
+        flat = items.reshape(-1)
+        *first, last = self.transformer.layers
+        field = self.field_embedding.weight  # (4, d)
+        if first:  # deeper encoders: every token through all but the last layer
+            x = self._tokens(flat)
+            for layer in first:
+                x = layer(x)
+            k, v = _keys_values(last, x)  # (N, 4, d) each
+            query = x[:, 0]
+        else:  # one layer: attribute tokens' keys and values once per distinct value, then gathered
+            query = self.id_embedding(flat) + field[0]
+            k_id, v_id = _keys_values(last, query)
+            shared = [
+                (self.category_embedding.weight + field[1], self.category[flat]),
+                (self._tag_mean(self.tag_sets) + field[2], self.tag_set[flat]),
+                (self.price_embedding.weight + field[3], self.price_bucket[flat]),
+            ]
+            keys, values = [k_id], [v_id]
+            for table, index in shared:
+                k_table, v_table = _keys_values(last, table)
+                keys.append(k_table[index])
+                values.append(v_table[index])
+            k, v = torch.stack(keys, dim=1), torch.stack(values, dim=1)  # (N, 4, d)
+        out = _id_query_layer(last, query, k, v)
+        state = self.id_embedding(flat) + self.attribute_gate * self.norm(out)
+        return state.reshape(*items.shape, -1)
+
+
+def _keys_values(layer: nn.TransformerEncoderLayer, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Keys and values (..., d) each of a pre-norm layer's self-attention for tokens x (..., d)."""
+    attn = layer.self_attn
+    d = x.shape[-1]
+    w, b = attn.in_proj_weight[d:], attn.in_proj_bias[d:]
+    return F.linear(layer.norm1(x), w, b).chunk(2, dim=-1)
+
+
+def _id_query_layer(layer: nn.TransformerEncoderLayer, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """A pre-norm `TransformerEncoderLayer`'s output at one query token x (N, d) over keys, values (N, S, d).
+
+    The same computation as the layer restricted to that output: self-attention (dropout on the
+    attention weights), dropout, residual, then the GELU feed-forward block with its dropouts, residual.
+    """
+    attn = layer.self_attn
+    N, S, d = k.shape
+    h = attn.num_heads
+    q = F.linear(layer.norm1(x), attn.in_proj_weight[:d], attn.in_proj_bias[:d]) * (d // h) ** -0.5  # (N, d)
+    k, v = k.view(N, S, h, d // h), v.view(N, S, h, d // h)
+    # one query over S = 4 keys: elementwise products beat a batched matmul of N*h tiny matrices
+    weights = (k * q.view(N, 1, h, d // h)).sum(dim=-1).softmax(dim=1)  # (N, S, h)
+    weights = F.dropout(weights, attn.dropout, layer.training)
+    a = (weights[..., None] * v).sum(dim=1)  # (N, h, d/h)
+    x = x + layer.dropout1(attn.out_proj(a.reshape(N, d)))
+    ff = layer.linear2(layer.dropout(layer.activation(layer.linear1(layer.norm2(x)))))
+    return x + layer.dropout2(ff)
 
 
 class IdItemEncoder(nn.Module):

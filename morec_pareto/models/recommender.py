@@ -35,7 +35,8 @@ class Recommender(nn.Module):
             terms["attribute_gate"] = float(self.item_encoder.attribute_gate.item())
         if self.repeat_bias is not None:
             with torch.no_grad():
-                offsets = self.repeat_bias(torch.arange(1, len(BEHAVIOURS) + 1))
+                levels = torch.arange(1, len(BEHAVIOURS) + 1, device=self.repeat_bias.offset.weight.device)
+                offsets = self.repeat_bias(levels)
             terms["repeat_offsets"] = {
                 name: {"satisfaction": float(row[0]), "purchase": float(row[1])} for name, row in zip(BEHAVIOURS, offsets)
             }
@@ -50,10 +51,10 @@ class Recommender(nn.Module):
         `preference` (B, n_preferences) feeds a conditioned scorer; `levels` (B, M) from
         `history_levels` adds the repeat term when the model has one.
         """
-        if h_i.dim() == 2:
-            h_i = h_i[None]
-        pref = None if preference is None else preference[:, None, :]
-        out = self.scorer(h_u[:, None, :], h_i, pref)
+        if h_i.dim() == 2:  # every user against the same items: the scorer's all-pairs form
+            out = self.scorer.pairs(h_u, h_i, preference)
+        else:
+            out = self.scorer(h_u[:, None, :], h_i, None if preference is None else preference[:, None, :])
         if self.repeat_bias is not None and levels is not None:
             out = self.repeat_bias.add_to(out, levels)
         return out

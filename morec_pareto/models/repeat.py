@@ -58,4 +58,4 @@ class RepeatBias(nn.Module):
         weight = self.scale * self.offset.weight
         rows = levels[where].long()
         values = weight[rows] if head is None else weight[rows, head]
-        return logits.index_put(where, values, accumulate=True)
+        return logits.index_put(where, values.to(logits.dtype), accumulate=True)  # bf16 logits under autocast

@@ -1,6 +1,7 @@
 """Train the recommender end to end on a weighted sum of objective losses, all positions in one pass."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from morec_pareto.data.split import training_windows
+from morec_pareto.device import model_device
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.models.recommender import Recommender
 from morec_pareto.models.repeat import history_levels
@@ -55,6 +57,8 @@ def batch_losses(
     every item on the scorer's bilinear (GMF) part: many negatives matter more than depth, and only
     that part is cheap enough to score against all items. A scorer without a deep path (`DotScorer`)
     is bilinear throughout: its satisfaction loss is then that full cross-entropy alone (SASRec's loss).
+    Negatives are drawn from `generator` on the CPU (the same draws on every device) and moved to the
+    device of `windows`, where everything else runs.
     """
     inputs, targets = windows[:, :-1], windows[:, 1:]
     states = model.user_encoder(inputs, behaviours[:, :-1])  # (B, L, d)
@@ -64,9 +68,10 @@ def batch_losses(
     pos = targets[valid]  # (N,)
     bought = behaviours[:, 1:][valid] == PURCHASE
     n_items = len(price) - 1
-    neg = torch.randint(1, n_items + 1, (n_negatives,), generator=generator)  # (M,) shared negatives
+    device = windows.device
+    neg = torch.randint(1, n_items + 1, (n_negatives,), generator=generator).to(device)  # (M,) shared negatives
     if full_softmax:
-        h_every = model.item_encoder(torch.arange(1, n_items + 1))  # (I, d)
+        h_every = model.item_encoder(torch.arange(1, n_items + 1, device=device))  # (I, d)
         h_pos, h_neg = h_every[pos - 1], h_every[neg - 1]
     else:
         uniq, inverse = torch.unique(torch.cat([pos, neg]), return_inverse=True)
@@ -74,7 +79,7 @@ def batch_losses(
         h_pos, h_neg = h_all[inverse[: len(pos)]], h_all[inverse[len(pos):]]
     pref_rows = None if preference is None else preference[rows]
     pos_logits = model.scorer(h_u, h_pos, pref_rows)  # (N, 2)
-    neg_logits = model.scorer(h_u[:, None, :], h_neg[None], None if pref_rows is None else pref_rows[:, None, :])  # (N, M, 2)
+    neg_logits = model.scorer.pairs(h_u, h_neg, pref_rows)  # (N, M, 2)
     levels = None
     if model.repeat_bias is not None:
         levels = history_levels(inputs, behaviours[:, :-1], n_items, every_prefix=True)[valid]  # (N, I) uint8
@@ -135,6 +140,17 @@ def _diverged(what: str, epoch: int) -> str:
     return f"training diverged: {what} at epoch {epoch}; lower train.lr or check the data"
 
 
+def _autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """A context for the forward pass and losses at `train.precision` on `device` (a new one per use)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if precision != "bf16":
+        raise ValueError(f"train.precision must be fp32 or bf16, got {precision!r}")
+    if device.type != "cuda":
+        raise ValueError(f"train.precision=bf16 needs a CUDA device, the model is on {device}; use train.precision=fp32")
+    return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+
+
 def fit(
     model: Recommender,
     split: Split,
@@ -152,6 +168,7 @@ def fit(
     dirichlet_alpha: float = 1.0,
     keep_best: bool = True,
     lr_schedule: str = "constant",
+    precision: str = "fp32",
     progress: bool = True,
 ) -> FitResult:
     """Train end to end; keep the weights of the best validation NDCG@10 epoch.
@@ -163,6 +180,9 @@ def fit(
         conditioned: the scorer takes a preference vector; each batch draws lambda ~
             Dirichlet(dirichlet_alpha) and minimises sum_k lambda_k L_k at that preference, so one
             model covers the whole front. Early stopping reads preference (1, 0).
+
+    Training runs on the model's device (move the model first). `precision` fp32, or bf16: forward
+    and losses under bfloat16 autocast, CUDA only (weights, optimiser and validation stay fp32).
     """
     unknown = set(loss_weights) - {"satisfaction", "revenue"}
     if unknown:
@@ -173,14 +193,16 @@ def fit(
     if conditioned != bool(model.scorer.n_preferences):
         raise ValueError("train.method=conditioned needs a preference-conditioned scorer (model.n_preferences=2) and only it")
     eval_preference = np.array([1.0, 0.0]) if conditioned else None
+    device = model_device(model)
+    _autocast(precision, device)  # a bad precision fails before any work
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     max_len = model.user_encoder.max_len
     _, windows, behaviours = training_windows(split, max_len)
-    windows_t, behaviours_t = torch.as_tensor(windows), torch.as_tensor(behaviours)
+    windows_t, behaviours_t = torch.as_tensor(windows, device=device), torch.as_tensor(behaviours, device=device)
     price = split.data.item_price / split.data.item_price.mean()
-    price_t = torch.as_tensor(np.concatenate([[0.0], price]), dtype=torch.float32)
+    price_t = torch.as_tensor(np.concatenate([[0.0], price]), dtype=torch.float32, device=device)
     eval_users = np.arange(split.sequences.n_users)
     if len(eval_users) > max_eval_users:
         eval_users = np.sort(rng.choice(eval_users, max_eval_users, replace=False))
@@ -198,15 +220,17 @@ def fit(
         start = time.perf_counter()
         model.train()
         order = rng.permutation(len(windows))
-        totals = {"satisfaction": 0.0, "revenue": 0.0}
+        totals = {"satisfaction": torch.zeros((), dtype=torch.float64, device=device),
+                  "revenue": torch.zeros((), dtype=torch.float64, device=device)}
         for b in range(0, len(order), batch_size):
-            idx = torch.as_tensor(order[b : b + batch_size])
+            idx = torch.as_tensor(order[b : b + batch_size], device=device)
             preference = None
             if conditioned:
-                lam = torch.distributions.Dirichlet(torch.full((2,), float(dirichlet_alpha))).sample()
+                lam = torch.distributions.Dirichlet(torch.full((2,), float(dirichlet_alpha))).sample().to(device)
                 preference = lam.expand(len(idx), 2)
-            losses, states = batch_losses(model, windows_t[idx], behaviours_t[idx], price_t, n_negatives, generator,
-                                          preference=preference, full_softmax=full_softmax)
+            with _autocast(precision, device):
+                losses, states = batch_losses(model, windows_t[idx], behaviours_t[idx], price_t, n_negatives,
+                                              generator, preference=preference, full_softmax=full_softmax)
             if method == "mgda":
                 loss, _ = mgda_ub_loss(losses, states)
             elif conditioned:
@@ -220,7 +244,8 @@ def fit(
             optimizer.step()
             scheduler.step()
             for k, v in losses.items():
-                totals[k] += v.item() * len(idx) / len(order)
+                totals[k] += v.detach().double() * (len(idx) / len(order))  # no per-step device sync
+        totals = {k: float(v) for k, v in totals.items()}
         if not all(torch.isfinite(p).all() for p in model.parameters()):  # a finite loss with an inf gradient
             raise FloatingPointError(_diverged("non-finite weights", epoch))
         valid = validation_metrics(model, split, eval_users, eval_preference)

@@ -16,14 +16,14 @@ def min_norm_weights(grads: list[torch.Tensor]) -> torch.Tensor:
     gram = flat @ flat.T
     k = len(grads)
     if k == 1:
-        return torch.ones(1, dtype=gram.dtype)
+        return torch.ones(1, dtype=gram.dtype, device=gram.device)
     if k == 2:
         denom = gram[0, 0] + gram[1, 1] - 2 * gram[0, 1]
-        a = ((gram[1, 1] - gram[0, 1]) / denom).clamp(0, 1) if denom > 0 else torch.tensor(0.5, dtype=gram.dtype)
+        a = ((gram[1, 1] - gram[0, 1]) / denom).clamp(0, 1) if denom > 0 else gram.new_tensor(0.5)
         return torch.stack([a, 1 - a])
     from scipy.optimize import minimize
 
-    G = gram.numpy()
+    G = gram.cpu().numpy()
     scale = max(float(np.abs(G).max()), 1e-30)  # a well-conditioned objective for the solver
     solution = minimize(
         lambda a: a @ G @ a / scale, np.full(k, 1.0 / k), jac=lambda a: 2 * G @ a / scale, method="SLSQP",
@@ -31,7 +31,7 @@ def min_norm_weights(grads: list[torch.Tensor]) -> torch.Tensor:
         options={"ftol": 1e-15, "maxiter": 200},
     )
     a = np.clip(solution.x, 0.0, None)
-    return torch.as_tensor(a / a.sum(), dtype=gram.dtype)
+    return torch.as_tensor(a / a.sum(), dtype=gram.dtype, device=gram.device)
 
 
 def mgda_ub_loss(losses: dict[str, torch.Tensor], shared: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:

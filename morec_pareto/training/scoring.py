@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from morec_pareto.data.split import padded_history, seen_matrix
+from morec_pareto.device import model_device
 from morec_pareto.models.recommender import Recommender
 from morec_pareto.models.repeat import history_levels
 from morec_pareto.types import PURCHASE, ScoreTable, Split, StageData
@@ -45,26 +46,29 @@ def score_matrix(
     heads: tuple[int, ...] = (0, 1),
     preference: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Logits (len(heads), U, I) of each user's history at `stage` against every item."""
+    """Logits (len(heads), U, I) of each user's history at `stage` against every item.
+
+    Runs on the model's device; the result is float32 on the CPU.
+    """
     was_training = model.training
     model.eval()
+    device = model_device(model)
     max_len = model.user_encoder.max_len
     users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
     n_items = split.data.n_items
-    all_items = torch.arange(1, n_items + 1)
-    h_items = model.item_encoder(all_items)  # (I, d)
+    h_items = model.item_encoder(torch.arange(1, n_items + 1, device=device))  # (I, d)
     out = np.empty((len(heads), len(users), n_items), dtype=np.float32)
     for start in range(0, len(users), batch_size):
         chunk = users[start : start + batch_size]
         items, behaviours = padded_history(split, stage, max_len, chunk)
-        items_t, behaviours_t = torch.as_tensor(items), torch.as_tensor(behaviours)
+        items_t, behaviours_t = torch.as_tensor(items, device=device), torch.as_tensor(behaviours, device=device)
         h_u = model.user_encoder.encode(items_t, behaviours_t)
         pref = None
         if preference is not None:
-            pref = torch.as_tensor(preference, dtype=torch.float32).expand(len(chunk), -1)
+            pref = torch.as_tensor(preference, dtype=torch.float32, device=device).expand(len(chunk), -1)
         levels = history_levels(items_t, behaviours_t, n_items) if model.repeat_bias is not None else None
         logits = model.score(h_u, h_items, pref, levels)  # (B, I, 2)
-        out[:, start : start + len(chunk)] = logits[..., list(heads)].permute(2, 0, 1).numpy()
+        out[:, start : start + len(chunk)] = logits[..., list(heads)].permute(2, 0, 1).float().cpu().numpy()
     model.train(was_training)
     return out
 
