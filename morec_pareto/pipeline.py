@@ -14,6 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from morec_pareto.data.split import leave_one_out, repeat_rate
+from morec_pareto.device import resolve_device
 from morec_pareto.io import atomic_path, write_csv, write_json
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.metrics.baselines import history_scores, popularity_scores
@@ -22,7 +23,7 @@ from morec_pareto.objectives.registry import get_objective
 from morec_pareto.objectives.reference import data_fingerprint, dataset_reference
 from morec_pareto.report.indicators import best_point_share, hypervolume, nondominated_mask, normalise
 from morec_pareto.report.plots import pareto_figure, save_figure
-from morec_pareto.search.problem import evaluate_candidates
+from morec_pareto.search.problem import PopulationEvaluator, evaluate_candidates
 from morec_pareto.search.retrain import CandidateTrainer, RetrainSource, make_runner
 from morec_pareto.search.run import SearchResult, run_search
 from morec_pareto.search.sources import ConditionedSource, FixedSource, ScoreSource
@@ -130,18 +131,19 @@ def _write_outputs(
 
 
 def model_cache_path(folder: Path, split: Split, model_kwargs: dict, train_kwargs: dict, method: str,
-                     seed: int) -> Path:
-    """Where a model trained on this data with these settings, seed and torch threads is kept for reuse.
+                     seed: int, device: torch.device | str = "cpu") -> Path:
+    """Where a model trained on this data with these settings, seed, device type and torch threads is kept for reuse.
 
     Strategies that train identically (weighted, tchebycheff, non_weighted, epsilon_constraint, grid,
     random at one seed) then share one training; the key covers everything that shapes the weights.
     """
     key = json.dumps([MODEL_CACHE_VERSION, data_fingerprint(split), model_kwargs, train_kwargs, method, seed,
-                      torch.__version__, torch.get_num_threads()], sort_keys=True, default=str)
+                      torch.__version__, torch.get_num_threads(), torch.device(device).type], sort_keys=True, default=str)
     return folder / f"model_{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
 
 
-def _train_shared_model(cfg: DictConfig, strategy: Strategy, split: Split, run_dir: Path, seed: int):
+def _train_shared_model(cfg: DictConfig, strategy: Strategy, split: Split, run_dir: Path, seed: int,
+                        device: torch.device):
     """Train (or, for a resumed retrain run, reload) the one model every strategy starts from."""
     model_kwargs = OmegaConf.to_container(cfg.model, resolve=True)
     if strategy.training == "conditioned":
@@ -150,14 +152,14 @@ def _train_shared_model(cfg: DictConfig, strategy: Strategy, split: Split, run_d
     method = {"retrain": "weighted"}.get(strategy.training, strategy.training)
     if strategy.training == "retrain":
         train_kwargs["epochs"] = strategy.warm_epochs
-    model = build_recommender(split.data, **model_kwargs)
+    model = build_recommender(split.data, **model_kwargs).to(device)
     base_path = run_dir / "trainings" / "base.pt"
     cached = None
     if cfg.get("model_cache") and strategy.training != "retrain":
-        cached = model_cache_path(Path(cfg.model_cache), split, model_kwargs, train_kwargs, method, seed)
+        cached = model_cache_path(Path(cfg.model_cache), split, model_kwargs, train_kwargs, method, seed, device)
     saved_path = base_path if strategy.training == "retrain" else cached
     if saved_path is not None and saved_path.exists():
-        saved = torch.load(saved_path, weights_only=False)
+        saved = torch.load(saved_path, weights_only=False, map_location=device)
         model.load_state_dict(saved["state_dict"])
         fit_result = FitResult(**saved["fit"])
         if cached is not None:
@@ -182,7 +184,8 @@ def build_source(
     cfg: DictConfig, strategy: Strategy, split: Split, users: np.ndarray, run_dir: Path, seed: int,
 ) -> tuple[ScoreSource, tuple[StageData, StageData], FitResult]:
     """Train what the strategy needs and wrap its score tables; also returns the satisfaction-only stages."""
-    model, model_kwargs, train_kwargs, fit_result, base_path = _train_shared_model(cfg, strategy, split, run_dir, seed)
+    model, model_kwargs, train_kwargs, fit_result, base_path = _train_shared_model(cfg, strategy, split, run_dir, seed,
+                                                                                   resolve_device(cfg.get("device", "auto")))
     preference = np.array([1.0, 0.0]) if strategy.training == "conditioned" else None
     base = (stage_data(model, split, "valid", users, preference), stage_data(model, split, "test", users, preference))
     if strategy.training == "conditioned":
@@ -200,7 +203,7 @@ def build_source(
 
 
 def _operating_point(
-    cfg: DictConfig, policy, source: ScoreSource, var_names: tuple[str, ...], objectives: tuple[str, ...],
+    cfg: DictConfig, evaluator: PopulationEvaluator, source: ScoreSource, var_names: tuple[str, ...],
 ) -> dict | None:
     """Re-score a configured `policy_point` (e.g. an exported knee) on validation and test."""
     point = cfg.get("policy_point")
@@ -210,8 +213,8 @@ def _operating_point(
     if missing:
         raise ValueError(f"policy_point: missing variable(s) {missing} of this strategy ({list(var_names)})")
     x = np.array([[float(point[n]) for n in var_names]])
-    valid_F = evaluate_candidates(policy, source, x, objectives, stage="valid")[0]
-    test_F = evaluate_candidates(policy, source, x, objectives, stage="test")[0]
+    valid_F = evaluate_candidates(evaluator, source, x, stage="valid")[0]
+    test_F = evaluate_candidates(evaluator, source, x, stage="test")[0]
     return {"variables": {n: float(point[n]) for n in var_names}, "satisfaction": float(valid_F[0]),
             "revenue": float(valid_F[1]), "test_satisfaction": float(test_F[0]), "test_revenue": float(test_F[1])}
 
@@ -234,6 +237,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the whole pipeline for one config and write the run folder; returns the summary."""
     start = time.perf_counter()
     seed = int(cfg.seed)
+    device = resolve_device(cfg.get("device", "auto"))
+    prune = bool(cfg.search.get("prune", True))
     torch.manual_seed(seed)
     np.random.seed(seed)
     data = load_data(cfg.data)
@@ -256,16 +261,17 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
             strategy, source, objectives, ref, k=k, mask_seen=mask_seen, pop_size=int(cfg.search.pop_size),
             n_gen=int(cfg.search.n_gen), seed=seed,
             checkpoint=run_dir / "checkpoint.pkl" if cfg.search.checkpoint else None, progress=cfg.progress,
+            device=device, prune=prune,
         )
         front_mask = result.front_mask
         order = np.flatnonzero(front_mask)[np.argsort(-result.F[front_mask, 0], kind="stable")]
-        policy = strategy.make_policy(k, mask_seen)
+        evaluator = PopulationEvaluator(strategy.make_policy(k, mask_seen), objectives, device, prune)
         with_realised = (*objectives, "realised_revenue")
-        test_F = evaluate_candidates(policy, source, result.X[order], with_realised, stage="test")
-        realised = np.stack([evaluate_candidates(policy, source, result.X[order], ("realised_revenue",))[:, 0],
+        test_F = evaluate_candidates(evaluator, source, result.X[order], "test", with_realised)
+        realised = np.stack([evaluate_candidates(evaluator, source, result.X[order], "valid", ("realised_revenue",))[:, 0],
                              test_F[:, 2]], axis=1)  # (n_front, 2) validation, test
         test_F = test_F[:, :2]
-        operating_point = _operating_point(cfg, policy, source, result.var_names, objectives)
+        operating_point = _operating_point(cfg, evaluator, source, result.var_names)
     finally:
         if getattr(source, "pool", None) is not None:
             source.pool.close()
@@ -291,6 +297,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "train_seconds": source.train_seconds,
         "train_epochs": source.train_epochs,
         "search_seconds": result.seconds,
+        "search_table_seconds": result.table_seconds,
+        "device": str(device),
+        "prune": prune,
         "accuracy": {**accuracy_report(test), "valid": accuracy_report(valid)},
         "accuracy_popularity": ranking_metrics(target_ranks(popularity_scores(split, "test", users), test.targets)),
         # Unmasked like accuracy_popularity: masked, every item the history baseline scores would be removed.

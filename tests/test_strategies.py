@@ -5,7 +5,7 @@ import torch
 
 from morec_pareto.models.recommender import build_recommender
 from morec_pareto.ranking.policies import WeightedPolicy
-from morec_pareto.search.problem import evaluate_candidates, evaluate_population
+from morec_pareto.search.problem import PopulationEvaluator, evaluate_candidates, evaluate_population
 from morec_pareto.search.retrain import CandidateTrainer, RetrainSource, make_runner
 from morec_pareto.search.sources import ConditionedSource
 from morec_pareto.search.strategies import Strategy
@@ -93,7 +93,7 @@ def test_conditioned_source_caches_one_table_pair_per_level(tiny_split, tiny_sta
     policy = WeightedPolicy(k=10)
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.choice([0.0, 0.5, 1.0], 9), rng.uniform(*policy.bounds, size=(9, 4))])
-    F = evaluate_candidates(policy, source, X, ("oracle_ndcg", "oracle_revenue"))
+    F = evaluate_candidates(PopulationEvaluator(policy, ("oracle_ndcg", "oracle_revenue")), source, X)
     for row, x in enumerate(X):
         level = int(source.level_index(x[:1])[0])
         expected = evaluate_population(policy, x[None, 1:], source.stages(level)[0], ("oracle_ndcg", "oracle_revenue"))

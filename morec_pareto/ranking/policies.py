@@ -1,9 +1,15 @@
 """Ranking policies: turn the two heads' scores and prices into top-K lists for a whole population.
 
-Every policy ranks a population of decision vectors X (P, n_var) for a chunk of users in one batched
-pass and returns item lists (P, U, K), best first. Decision variables are declared with their bounds
-so the search space is derived from the policy. Scores are finite by contract: stage data are built
-through `training.scoring.finite_scores`, since one NaN in exp(r - max r) would void a user's whole list.
+Every policy ranks a population of decision vectors X (P, n_var) for the users of a candidate table
+(`ranking.table`) in one batched torch pass, on the table's device, in float32, and returns item
+lists (P, U, K), best first. Decision variables are declared with their bounds so the search space is
+derived from the policy. Ties in a policy's score are broken by relevance rank, then item id.
+
+Every policy below is `prunable`: its score never decreases in an item's (rel, lb, lq) for any value
+of its variables, so a pruned table (`ranking.prune`) gives the same lists as a dense one. A policy
+where that fails (a score that falls as relevance or revenue rises, or that depends on the other
+items of the list, as MMR-style diversity re-ranking does) must set `prunable = False`; it is then
+always evaluated on the dense table.
 """
 from __future__ import annotations
 
@@ -11,8 +17,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from morec_pareto.ranking.table import CandidateTable, dense_table
 from morec_pareto.types import StageData
+
+_NOT_ALLOWED = torch.iinfo(torch.int64).min
+_SHIFT = 2**32  # keys: score bits in the high half, a rank tie-break in the low half
 
 
 @dataclass(frozen=True)
@@ -30,27 +41,27 @@ def pool_size(pool_fraction: np.ndarray, k: int, n_items: int) -> np.ndarray:
     return np.round(np.exp(np.log(k) + pool_fraction * (np.log(n_items) - np.log(k)))).astype(np.int64)
 
 
-def relevance_rank(relevance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Items of each user by decreasing relevance (ties by id) and each item's 0-based rank, (U, I) each."""
-    order = np.argsort(-relevance, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(relevance.shape[1])[None, :], axis=1)
-    return order, rank
+def score_keys(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """Exact int64 sort keys (P, U, S) of float32 scores: higher score first, then lower column (rank).
+
+    A float32's bits, flipped for negative numbers, order like the floats; the column index fills the
+    low 32 bits, so equal scores rank by relevance and no two keys of a row are equal.
+    """
+    bits = (scores + 0.0).contiguous().view(torch.int32).to(torch.int64)  # + 0.0 turns -0.0 into +0.0
+    sortable = torch.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
+    tie_break = _tie_break(scores.shape[-1], scores.device)
+    return torch.where(allowed, sortable * _SHIFT + tie_break, _NOT_ALLOWED + tie_break)
 
 
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores along the last axis, best first (ties by index)."""
-    k = min(k, scores.shape[-1])
-    part = np.argpartition(-scores, k - 1, axis=-1)[..., :k]
-    part_scores = np.take_along_axis(scores, part, axis=-1)
-    within = np.lexsort((part, -part_scores), axis=-1)
-    return np.take_along_axis(part, within, axis=-1)
+def _tie_break(width: int, device: torch.device) -> torch.Tensor:
+    return torch.arange(width - 1, -1, -1, device=device, dtype=torch.int64)
 
 
 class RankingPolicy(ABC):
     """A family of rankings indexed by decision variables."""
 
     variables: tuple[Variable, ...] = ()
+    prunable: bool = True  # score never decreases in (rel, lb, lq); see the module docstring
     memory_factor: int = 1  # relative size of the policy's temporaries per (candidate, user, item)
 
     def __init__(self, k: int = 10, mask_seen: bool = True) -> None:
@@ -71,41 +82,76 @@ class RankingPolicy(ABC):
     def defaults(self) -> np.ndarray:
         return np.array([v.default for v in self.variables])
 
-    def rank(self, X: np.ndarray, data: StageData) -> np.ndarray:
-        """Top-K item lists (P, U, K) for every candidate in X (P, n_var) and every user in `data`."""
+    def _check(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if X.shape[1] != len(self.variables):
             raise ValueError(f"{type(self).__name__} expects {len(self.variables)} variables {self.var_names}, got {X.shape[1]}")
-        return self._rank(X, data)
+        return X
+
+    def rank(self, X: np.ndarray, data: StageData) -> np.ndarray:
+        """Top-K item lists (P, U, K) for every candidate in X (P, n_var) and every user in `data` (CPU, dense)."""
+        X = self._check(X)
+        return self.rank_table(X, dense_table(data, self.mask_seen)).cpu().numpy()
+
+    def rank_table(self, X: np.ndarray, table: CandidateTable, group: int = 8) -> torch.Tensor:
+        """Top-K item ids (P, U, K), int64 on the table's device, for candidates X (P, n_var).
+
+        Candidates go in groups of `group` by pool size, each on the table's first columns that its
+        largest pool reaches (columns are in relevance order), so small pools cost little.
+        """
+        X = self._check(X)
+        pool = X[:, self.var_names.index("pool_fraction")]
+        order = np.argsort(pool, kind="stable")
+        n_pool = pool_size(pool, self.k, table.n_items)
+        out = torch.empty((len(X), table.n_users, min(self.k, table.width)), dtype=torch.int64, device=table.item.device)
+        for start in range(0, len(X), group):
+            rows = order[start : start + group]
+            head = table.head(max(table.pool_width(int(n_pool[rows].max())), min(self.k, table.width)))
+            top = self._top_columns(X[rows], head)
+            out[torch.as_tensor(rows, device=out.device)] = head.item[None].expand(len(rows), -1, -1).gather(2, top)
+        return out
+
+    def _top_columns(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """Columns (P, U, K) of the K best allowed items, best first, ties by column (relevance rank).
+
+        A float top-K settles every row whose K + 1 best scores are distinct; rows with a tie there
+        (rare but planted ones and underflowed scores happen) are redone on exact integer keys.
+        """
+        scores = self._scores(X, table)  # (P, U, S), not-allowed columns at -inf
+        k = min(self.k, table.width)
+        values, top = torch.topk(scores, min(k + 1, table.width), dim=2)
+        tied = (values[..., 1:] == values[..., :-1]).any(dim=2)  # (P, U)
+        top = top[..., :k]
+        if bool(tied.any()):
+            rows = tied.nonzero(as_tuple=True)
+            allowed = scores[rows] > float("-inf")
+            keys = score_keys(scores[rows], allowed)
+            top[rows] = torch.topk(keys, k, dim=1).indices
+        return top
 
     @abstractmethod
-    def _rank(self, X: np.ndarray, data: StageData) -> np.ndarray: ...
+    def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """float32 scores (P, U, S) of every column for every candidate, -inf where not allowed."""
 
-    def _relevance_order(self, data: StageData) -> tuple[np.ndarray, np.ndarray]:
-        """relevance_rank of the items a list may hold: with masking, seen items go last."""
-        relevance = np.where(data.seen, -np.inf, data.relevance) if self.mask_seen else data.relevance
-        return relevance_rank(relevance)
+    def _param(self, values: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """One variable of every candidate as a float32 (P, 1, 1) tensor on the table's device."""
+        return torch.as_tensor(values, dtype=torch.float32, device=table.rel.device)[:, None, None]
 
-    def _allowed(self, X_pool: np.ndarray, data: StageData, rank: np.ndarray) -> np.ndarray:
-        """(P, U, I) mask: among the pool's n most relevant unseen items (n >= K, so lists are always full)."""
-        n_pool = pool_size(X_pool, self.k, data.n_items)  # (P,)
-        allowed = rank[None] < n_pool[:, None, None]
-        if self.mask_seen:
-            allowed &= ~data.seen[None]
-        return allowed
+    def _blocked(self, X_pool: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """(P, U, S) mask of columns outside the pool's n most relevant allowed items (n >= K: lists are full)."""
+        n_pool = torch.as_tensor(pool_size(X_pool, self.k, table.n_items), device=table.item.device)  # (P,)
+        return table.pool_rank[None] >= n_pool.to(torch.int32)[:, None, None]
 
 
-def _normalised_objectives(X_tau: np.ndarray, X_alpha: np.ndarray, data: StageData) -> tuple[np.ndarray, np.ndarray]:
-    """Per-item satisfaction and revenue scores in (0, 1], each max-normalised per user, (P, U, I) each.
+def _normalised_objectives(tau: torch.Tensor, alpha: np.ndarray, table: CandidateTable) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-item satisfaction and revenue scores in (0, 1], each max-normalised per user, (P, U, S) each.
 
     sat_ui = exp((r_ui - max_j r_uj) / tau);  rev_ui = b_ui p_i^alpha / max_j b_uj p_j^alpha.
+    Fresh tensors, so callers may work on them in place.
     """
-    tau, alpha = X_tau[:, None, None], X_alpha[:, None, None]
-    rel = data.relevance - data.relevance.max(axis=1, keepdims=True)
-    sat = np.exp(rel[None] / tau)
-    log_rev = np.log(np.maximum(data.purchase, 1e-12))[None] + alpha * np.log(data.price)[None, None, :]
-    rev = np.exp(log_rev - log_rev.max(axis=2, keepdims=True))
-    return sat, rev
+    sat = torch.div(table.rel[None], tau).exp_()
+    rev = table.log_revenue(torch.as_tensor(alpha, dtype=torch.float32, device=table.rel.device))
+    return sat, rev.sub_(table.log_revenue_max(torch.as_tensor(alpha, dtype=torch.float32, device=table.rel.device))).exp_()
 
 
 class WeightedPolicy(RankingPolicy):
@@ -122,17 +168,14 @@ class WeightedPolicy(RankingPolicy):
         Variable("pool_fraction", 0.0, 1.0, 1.0),
     )
 
-    def combined_scores(self, X: np.ndarray, data: StageData) -> np.ndarray:
-        """The scalarised scores (P, U, I) before pooling and masking."""
-        w = X[:, 0, None, None]
-        sat, rev = _normalised_objectives(X[:, 2], X[:, 1], data)  # (P, U, I) each
-        return w * sat + (1.0 - w) * rev
+    def combined_scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """The scalarised scores (P, U, S) before pooling and masking."""
+        w = self._param(X[:, 0], table)
+        sat, rev = _normalised_objectives(self._param(X[:, 2], table), X[:, 1], table)
+        return sat.mul_(w).add_(rev.mul_(1.0 - w))
 
-    def _rank(self, X: np.ndarray, data: StageData) -> np.ndarray:
-        scores = self.combined_scores(X, data)
-        _, rank = self._relevance_order(data)
-        scores = np.where(self._allowed(X[:, 3], data, rank), scores, -np.inf)
-        return top_k(scores, self.k)
+    def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        return self.combined_scores(X, table).masked_fill_(self._blocked(X[:, 3], table), float("-inf"))
 
 
 class ParetoLayerPolicy(RankingPolicy):
@@ -148,54 +191,46 @@ class ParetoLayerPolicy(RankingPolicy):
         Variable("pool_fraction", 0.0, 1.0, 1.0),
     )
 
-    def _rank(self, X: np.ndarray, data: StageData) -> np.ndarray:
-        order, rank = self._relevance_order(data)
-        allowed = self._allowed(X[:, 1], data, rank)  # (P, U, I) in item order
-        allowed = np.take_along_axis(allowed, np.broadcast_to(order[None], allowed.shape), axis=2)  # relevance order
-        price_sorted = data.price[order]  # (U, I)
-        buy_sorted = np.take_along_axis(data.purchase, order, axis=1)
-        log_rev = np.log(np.maximum(buy_sorted, 1e-12))[None] + X[:, 0, None, None] * np.log(price_sorted)[None]
-        # Items not peeled within K layers sit in layer K, after every peeled one (a huge sentinel here would
-        # overflow layer * n_items below and send them to the top of the list).
-        layer = np.full(allowed.shape, self.k, dtype=np.int64)
-        remaining = allowed.copy()
+    def _top_columns(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        keys = self._keys(X, table)
+        return torch.topk(keys, min(self.k, table.width), dim=2).indices
+
+    def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        raise NotImplementedError("pareto_layers ranks by integer (layer, rank) keys, not scores")
+
+    def _keys(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        allowed = ~self._blocked(X[:, 1], table)  # (P, U, S), columns in relevance order
+        log_rev = table.log_revenue(torch.as_tensor(X[:, 0], dtype=torch.float32, device=table.rel.device))
+        # Items not peeled within K layers sit in layer K, after every peeled one.
+        layer = torch.full(allowed.shape, self.k, dtype=torch.int64, device=allowed.device)
+        remaining = allowed.clone()
+        floor = torch.full(allowed.shape[:2] + (1,), float("-inf"), device=allowed.device)
         # Peel fronts: in relevance order an item is non-dominated iff its revenue beats every
         # remaining item ranked above it. K layers always cover K items, so at most K peels.
         for level in range(self.k):
-            y = np.where(remaining, log_rev, -np.inf)
-            best_above = np.maximum.accumulate(y, axis=2)
-            best_above = np.concatenate([np.full(y.shape[:2] + (1,), -np.inf), best_above[..., :-1]], axis=2)
+            y = log_rev.masked_fill(~remaining, float("-inf"))
+            best_above = torch.cat([floor, torch.cummax(y, dim=2).values[..., :-1]], dim=2)
             front = remaining & (y > best_above)
             layer[front] = level
             remaining &= ~front
-            if ((layer < self.k).sum(axis=2) >= min(self.k, data.n_items)).all():
+            if bool(((layer < self.k).sum(dim=2) >= min(self.k, table.n_items)).all()):
                 break
-        position = np.arange(data.n_items)[None, None, :]
-        key = -(layer * data.n_items + position).astype(np.float64)
-        key = np.where(allowed, key, -np.inf)
-        picked = top_k(key, self.k)  # positions in relevance order
-        return np.take_along_axis(np.broadcast_to(order[None], allowed.shape), picked, axis=2)
+        tie_break = _tie_break(table.width, allowed.device)
+        return torch.where(allowed, -layer * _SHIFT + tie_break, _NOT_ALLOWED + tie_break)
 
 
 class TchebycheffPolicy(WeightedPolicy):
-    """Tchebycheff-scalarised ranking through pymoo's decomposition: items closest to the ideal item first.
+    """Tchebycheff-scalarised ranking: items closest to the ideal item (1, 1) first.
 
-    Each item is the point (sat_ui, rev_ui) of `WeightedPolicy`, ideal (1, 1) per user; the score is
-    -max(w (1 - sat_ui), (1 - w)(1 - rev_ui)), so unlike the weighted sum it can reach items in
-    non-convex parts of a user's (satisfaction, revenue) trade-off.
+    Each item is the point (sat_ui, rev_ui) of `WeightedPolicy`; the score is
+    -max(w (1 - sat_ui), (1 - w)(1 - rev_ui)) (pymoo's `Tchebicheff` decomposition with utopian point
+    (1, 1)), so unlike the weighted sum it can reach items in non-convex parts of a user's trade-off.
     """
 
-    memory_factor = 6  # the decomposition works on flattened (n, 2) float64 copies
-
-    def combined_scores(self, X: np.ndarray, data: StageData) -> np.ndarray:
-        from pymoo.decomposition.tchebicheff import Tchebicheff
-
-        sat, rev = _normalised_objectives(X[:, 2], X[:, 1], data)
-        F = -np.stack([sat.ravel(), rev.ravel()], axis=1)  # pymoo minimises
-        w = np.broadcast_to(X[:, 0, None, None], sat.shape).ravel()
-        weights = np.stack([w, 1.0 - w], axis=1)
-        distance = Tchebicheff().do(F, weights, _type="one_to_one", utopian_point=np.array([-1.0, -1.0]))
-        return -distance.reshape(sat.shape)
+    def combined_scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        w = self._param(X[:, 0], table)
+        sat, rev = _normalised_objectives(self._param(X[:, 2], table), X[:, 1], table)
+        return torch.maximum(sat.neg_().add_(1.0).mul_(w), rev.neg_().add_(1.0).mul_(1.0 - w)).neg_()
 
 
 class EpsilonConstraintPolicy(RankingPolicy):
@@ -212,14 +247,11 @@ class EpsilonConstraintPolicy(RankingPolicy):
         Variable("pool_fraction", 0.0, 1.0, 1.0),
     )
 
-    def _rank(self, X: np.ndarray, data: StageData) -> np.ndarray:
-        _, rev = _normalised_objectives(np.ones(len(X)), X[:, 1], data)
-        _, rank = self._relevance_order(data)
-        eligible = rev >= X[:, 0, None, None]
-        # lexicographic key: eligible first, then by relevance rank (smaller is better)
-        key = -(rank[None] + np.where(eligible, 0, data.n_items)).astype(np.float64)
-        key = np.where(self._allowed(X[:, 2], data, rank), key, -np.inf)
-        return top_k(key, self.k)
+    def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        alpha = torch.as_tensor(X[:, 1], dtype=torch.float32, device=table.rel.device)
+        rev = table.log_revenue(alpha).sub_(table.log_revenue_max(alpha)).exp_()
+        eligible = (rev >= self._param(X[:, 0], table)).to(torch.float32)
+        return eligible.masked_fill_(self._blocked(X[:, 2], table), float("-inf"))
 
 
 POLICIES: dict[str, type[RankingPolicy]] = {

@@ -11,22 +11,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from morec_pareto.objectives.registry import evaluate_lists_per_user
 from morec_pareto.ranking.policies import RankingPolicy
 from morec_pareto.report.indicators import hypervolume
 from morec_pareto.types import StageData
 
 
 def per_user_objectives(policy: RankingPolicy, X: np.ndarray, data: StageData, objectives: tuple[str, ...],
-                        max_elements: int = 2**25) -> np.ndarray:
+                        max_elements: int = 2**23) -> np.ndarray:
     """Objective values (P, U, n_obj) of each candidate of X (P, n_var) for each user of `data`."""
-    X = np.atleast_2d(np.asarray(X, dtype=float))
-    chunk = max(1, max_elements // (len(X) * data.n_items * policy.memory_factor))
-    parts = []
-    for start in range(0, data.n_users, chunk):
-        part = data.rows(slice(start, start + chunk))
-        parts.append(evaluate_lists_per_user(policy.rank(X, part), part, objectives))
-    return np.concatenate(parts, axis=1)
+    from morec_pareto.search.problem import PopulationEvaluator
+
+    return PopulationEvaluator(policy, objectives, max_elements=max_elements).per_user(X, data)
 
 
 def hv_difference_ci(

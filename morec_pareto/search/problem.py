@@ -1,30 +1,88 @@
 """The vectorised pymoo Problem: a population of ranking policies scored on a cached stage in one pass."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
+import torch
 from pymoo.core.problem import Problem
 
-from morec_pareto.objectives.registry import evaluate_lists
+from morec_pareto.objectives.registry import evaluate_lists_per_user
 from morec_pareto.ranking.policies import RankingPolicy
+from morec_pareto.ranking.prune import pruned_table
+from morec_pareto.ranking.table import CandidateTable, dense_table
 from morec_pareto.report.indicators import to_minimisation
 from morec_pareto.search.sources import ScoreSource
 from morec_pareto.types import StageData
 
 
-def evaluate_population(
-    policy: RankingPolicy, X: np.ndarray, data: StageData, objectives: tuple[str, ...], max_elements: int = 2**25
-) -> np.ndarray:
-    """Mean objective values (P, n_obj), natural units, of every candidate in X over all users.
+class PopulationEvaluator:
+    """Scores a population of one policy's candidates on stage data: table once, then one pass per user chunk.
 
-    Users are processed in chunks so that the (P, users, items) arrays hold at most `max_elements`.
+    The table of each stage (pruned to every user's K-skyband when `prune` and the policy allows it,
+    else dense) is built on `device` the first time the stage is seen and kept for the next
+    generations (the `cache_size` most recent stages). Lists are ranked on the device in float32; the
+    objectives read them on the CPU.
     """
-    X = np.atleast_2d(X)
-    chunk = max(1, max_elements // (len(X) * data.n_items * policy.memory_factor))
-    total = np.zeros((len(X), len(objectives)))
-    for start in range(0, data.n_users, chunk):
-        part = data.rows(slice(start, start + chunk))
-        total += evaluate_lists(policy.rank(X, part), part, objectives)
-    return total / data.n_users
+
+    def __init__(self, policy: RankingPolicy, objectives: tuple[str, ...], device: torch.device | str = "cpu",
+                 prune: bool = True, max_elements: int = 2**23, cache_size: int = 4) -> None:
+        self.policy, self.objectives = policy, tuple(objectives)
+        self.device = torch.device(device)
+        self.prune = bool(prune) and policy.prunable
+        self.max_elements, self.cache_size = max_elements, cache_size
+        self._tables: dict[int, tuple[StageData, CandidateTable]] = {}
+        self.table_seconds = 0.0
+
+    def table(self, data: StageData) -> CandidateTable:
+        """The (cached) candidate table of a stage."""
+        hit = self._tables.get(id(data))
+        if hit is not None and hit[0] is data:
+            return hit[1]
+        start = time.perf_counter()
+        policy = self.policy
+        if self.prune:
+            table = pruned_table(data, policy.k, policy.mask_seen, self.device, self.max_elements)
+        else:
+            table = dense_table(data, policy.mask_seen, self.device)
+        self.table_seconds += time.perf_counter() - start
+        if len(self._tables) >= self.cache_size:
+            self._tables.pop(next(iter(self._tables)))
+        self._tables[id(data)] = (data, table)
+        return table
+
+    def per_user(self, X: np.ndarray, data: StageData, objectives: tuple[str, ...] | None = None) -> np.ndarray:
+        """Objective values (P, U, n_obj), natural units, of every candidate in X for every user of `data`.
+
+        Users are processed in chunks so that the (P, users, columns) tensors hold at most `max_elements`.
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        names = self.objectives if objectives is None else tuple(objectives)
+        table = self.table(data)
+        chunk = max(1, self.max_elements // (len(X) * table.width * self.policy.memory_factor))
+        parts = []
+        for start in range(0, data.n_users, chunk):
+            sl = slice(start, start + chunk)
+            lists = self.policy.rank_table(X, table.rows(sl)).cpu().numpy()
+            parts.append(evaluate_lists_per_user(lists, data.rows(sl), names))
+        return np.concatenate(parts, axis=1)
+
+    def __call__(self, X: np.ndarray, data: StageData, objectives: tuple[str, ...] | None = None) -> np.ndarray:
+        """Mean objective values (P, n_obj), natural units, of every candidate in X over all users."""
+        return self.per_user(X, data, objectives).mean(axis=1)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_tables"] = {}  # tables are rebuilt from the score tables on resume
+        return state
+
+
+def evaluate_population(
+    policy: RankingPolicy, X: np.ndarray, data: StageData, objectives: tuple[str, ...], max_elements: int = 2**23,
+    prune: bool = False, device: torch.device | str = "cpu",
+) -> np.ndarray:
+    """Mean objective values (P, n_obj), natural units, of every candidate in X over all users (one-off)."""
+    return PopulationEvaluator(policy, objectives, device, prune, max_elements)(X, data)
 
 
 LAMBDA = "lambda_satisfaction"  # the model-side weight: loss weight or preference of satisfaction
@@ -39,19 +97,21 @@ def candidate_space(policy: RankingPolicy, source: ScoreSource) -> tuple[tuple[s
 
 
 def evaluate_candidates(
-    policy: RankingPolicy, source: ScoreSource, X: np.ndarray, objectives: tuple[str, ...], stage: str = "valid",
+    evaluator: PopulationEvaluator, source: ScoreSource, X: np.ndarray, stage: str = "valid",
+    objectives: tuple[str, ...] | None = None,
 ) -> np.ndarray:
     """Mean objectives (P, n_obj) of candidates X on `stage`; one batched pass per model-side weight level."""
     X = np.atleast_2d(np.asarray(X, dtype=float))
+    names = evaluator.objectives if objectives is None else tuple(objectives)
     which = 0 if stage == "valid" else 1
     if not source.n_levels:
-        return evaluate_population(policy, X, source.stages(0)[which], objectives)
+        return evaluator(X, source.stages(0)[which], names)
     level_ids = source.level_index(X[:, 0])
     source.prepare(level_ids)
-    F = np.empty((len(X), len(objectives)))
+    F = np.empty((len(X), len(names)))
     for level in np.unique(level_ids):  # a loop over models (at most n_levels), not candidates
         rows = level_ids == level
-        F[rows] = evaluate_population(policy, X[rows, 1:], source.stages(int(level))[which], objectives)
+        F[rows] = evaluator(X[rows, 1:], source.stages(int(level))[which], names)
     return F
 
 
@@ -61,14 +121,14 @@ class RankingProblem(Problem):
     Every evaluated batch is kept in `log` (X, F natural units) for the evaluations table.
     """
 
-    def __init__(self, policy: RankingPolicy, source: ScoreSource, objectives: tuple[str, ...]) -> None:
-        self.var_names, xl, xu = candidate_space(policy, source)
-        super().__init__(n_var=len(xl), n_obj=len(objectives), xl=xl, xu=xu)
-        self.policy, self.source, self.objectives = policy, source, objectives
+    def __init__(self, evaluator: PopulationEvaluator, source: ScoreSource) -> None:
+        self.var_names, xl, xu = candidate_space(evaluator.policy, source)
+        super().__init__(n_var=len(xl), n_obj=len(evaluator.objectives), xl=xl, xu=xu)
+        self.evaluator, self.source = evaluator, source
         self.log: list[tuple[np.ndarray, np.ndarray]] = []
 
     def _evaluate(self, X: np.ndarray, out: dict, *args, **kwargs) -> None:
-        F = evaluate_candidates(self.policy, self.source, X, self.objectives)
+        F = evaluate_candidates(self.evaluator, self.source, X)
         self.log.append((np.array(X, dtype=float), F))
         out["F"] = to_minimisation(F)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
@@ -16,7 +17,7 @@ from pymoo.termination import get_termination
 from tqdm.auto import tqdm
 
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
-from morec_pareto.search.problem import RankingProblem
+from morec_pareto.search.problem import PopulationEvaluator, RankingProblem
 from morec_pareto.search.sources import FixedSource, ScoreSource
 from morec_pareto.search.strategies import Strategy, weight_grid
 from morec_pareto.types import StageData
@@ -32,6 +33,7 @@ class SearchResult:
     history: list[dict[str, float]]
     var_names: tuple[str, ...]
     seconds: float
+    table_seconds: float = 0.0  # of `seconds`: building (and pruning) the candidate tables
 
     @property
     def front_mask(self) -> np.ndarray:
@@ -64,17 +66,20 @@ def run_search(
     seed: int = 0,
     checkpoint: Path | None = None,
     progress: bool = True,
+    device: torch.device | str = "cpu",
+    prune: bool = True,
 ) -> SearchResult:
     """Search the strategy's candidates on validation with a budget of pop_size * n_gen evaluations.
 
     `source` serves the cached score tables (a plain StageData means one fixed model). With
     `checkpoint`, the NSGA-II state is saved after every generation and an existing checkpoint is
-    resumed from, so a killed run continues where it stopped.
+    resumed from, so a killed run continues where it stopped. Candidates are ranked on `device`, on
+    tables pruned to each user's K-skyband when `prune` (same fronts, see `ranking.prune`).
     """
     if isinstance(source, StageData):
         source = FixedSource(source, source)
     policy = strategy.make_policy(k, mask_seen)
-    problem = RankingProblem(policy, source, objectives)
+    problem = RankingProblem(PopulationEvaluator(policy, objectives, device, prune), source)
     start = time.perf_counter()
     history: list[dict[str, float]] = []
     bar = tqdm(total=n_gen, desc=f"search:{strategy.name}", unit="gen", disable=not progress)
@@ -95,6 +100,7 @@ def run_search(
             with open(checkpoint, "rb") as fh:
                 algorithm = pickle.load(fh)
             algorithm.problem.source = source
+            algorithm.problem.evaluator = problem.evaluator  # this run's device and pruning
             problem = algorithm.problem
             history = list(algorithm.morec_history)
             bar.update(len(history))
@@ -115,5 +121,5 @@ def run_search(
     return SearchResult(
         X=np.concatenate([x for x, _ in problem.log]), F=np.concatenate([f for _, f in problem.log]),
         generation=generation, history=history, var_names=problem.var_names,
-        seconds=time.perf_counter() - start,
+        seconds=time.perf_counter() - start, table_seconds=problem.evaluator.table_seconds,
     )
