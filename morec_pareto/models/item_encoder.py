@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from morec_pareto.models.dropout import fast_dropout, use_fast_dropout
+
 
 def price_buckets(price: np.ndarray, n_buckets: int) -> np.ndarray:
     """Quantile bucket of every price in [0, n_buckets)."""
@@ -52,7 +54,7 @@ class ItemEncoder(nn.Module):
             d_model, n_heads, dim_feedforward=d_model * 2, dropout=dropout, batch_first=True, norm_first=True,
             activation="gelu",
         )
-        self.transformer = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.transformer = use_fast_dropout(nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False))
         self.norm = nn.LayerNorm(d_model)
         # ReZero-style gate: the item state starts as its id embedding and lets attributes in as they help;
         # an ungated attribute path drowns the id signal and training stalls.
@@ -147,7 +149,7 @@ def _id_query_layer(layer: nn.TransformerEncoderLayer, x: torch.Tensor, k: torch
     k, v = k.view(N, S, h, d // h), v.view(N, S, h, d // h)
     # one query over S = 4 keys: elementwise products beat a batched matmul of N*h tiny matrices
     weights = (k * q.view(N, 1, h, d // h)).sum(dim=-1).softmax(dim=1)  # (N, S, h)
-    weights = F.dropout(weights, attn.dropout, layer.training)
+    weights = fast_dropout(weights, attn.dropout, layer.training)
     a = (weights[..., None] * v).sum(dim=1)  # (N, h, d/h)
     x = x + layer.dropout1(attn.out_proj(a.reshape(N, d)))
     ff = layer.linear2(layer.dropout(layer.activation(layer.linear1(layer.norm2(x)))))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from morec_pareto.models.dropout import FastDropout, use_fast_dropout
+
 
 class UserEncoder(nn.Module):
     """Encode a left-padded event sequence into one user state per position.
@@ -35,9 +37,11 @@ class UserEncoder(nn.Module):
             d_model, n_heads, dim_feedforward=d_model * 2, dropout=dropout, batch_first=True, norm_first=True,
             activation="gelu",
         )
-        self.transformer = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        # dropout masks from fast_dropout (same distribution, a fraction of the cost); the attention
+        # weights' dropout inside nn.MultiheadAttention stays torch's own
+        self.transformer = use_fast_dropout(nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False))
         self.norm = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = FastDropout(dropout)
         self.max_len = max_len
         self.n_heads = n_heads
         # Same small scale as the item embeddings, or position and behaviour drown the item signal.

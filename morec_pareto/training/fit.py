@@ -16,6 +16,7 @@ from morec_pareto.device import model_device
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.models.recommender import Recommender
 from morec_pareto.models.repeat import history_levels
+from morec_pareto.training.allocator import keep_freed_memory
 from morec_pareto.training.gradients import mgda_ub_loss
 from morec_pareto.training.losses import revenue_loss, satisfaction_loss
 from morec_pareto.training.scoring import score_matrix
@@ -195,6 +196,8 @@ def fit(
     eval_preference = np.array([1.0, 0.0]) if conditioned else None
     device = model_device(model)
     _autocast(precision, device)  # a bad precision fails before any work
+    if device.type == "cpu":
+        keep_freed_memory()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
