@@ -36,6 +36,12 @@ def _heads(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return finite_scores(logits[0], purchase)
 
 
+def truth_matrix(prob, users: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """float32 (U, I) of a ground-truth probability function, in chunks of users (its float64 temporaries stay small)."""
+    parts = [prob(users[start : start + chunk]).astype(np.float32) for start in range(0, len(users), chunk)]
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
 @torch.no_grad()
 def score_matrix(
     model: Recommender,
@@ -96,8 +102,8 @@ def stage_data(
     return StageData(
         relevance=table.relevance, purchase=table.purchase, seen=table.seen, targets=table.targets,
         target_bought=split.sequences.behaviours[end] == PURCHASE, price=split.data.item_price,
-        true_click=None if truth is None else truth.click_prob(users).astype(np.float32),
-        true_buy=None if truth is None else truth.buy_prob(users).astype(np.float32),
+        true_click=None if truth is None else truth_matrix(truth.click_prob, users),
+        true_buy=None if truth is None else truth_matrix(truth.buy_prob, users),
     )
 
 
