@@ -7,7 +7,8 @@ synthetic data and, when `--ml100k DIR` names a folder from ../shared/data/get-m
 downloaded here), on ml-100k with the default model and with `experiment=ml100k_accuracy`'s model.
 Seconds per epoch is what summary.json reports as `training.seconds_per_epoch` (training steps plus
 the per-epoch validation); windows per second counts training windows (sequences of max_len + 1 events)
-over the training steps alone. Prints one line per setting and writes the numbers to `--out`
+over the training steps alone; CPU seconds per epoch (all threads of this process) is the number to
+compare on a shared machine, where wall time depends on what else runs. Prints one line per setting and writes the numbers to `--out`
 (default: train_speed.json beside this script).
 """
 from __future__ import annotations
@@ -58,16 +59,19 @@ def measure(overrides: list[str], epochs: int) -> dict:
         return out
 
     fit_module.validation_metrics = timed_validation  # to split steps from validation; restored below
+    cpu = time.process_time()
     try:
         result = fit_module.fit(model, split, seed=0, progress=False, **train)
     finally:
         fit_module.validation_metrics = original
+    cpu = time.process_time() - cpu
     steps = (result.train_seconds - validating[0]) / result.epochs_run
     return {
         "n_users": int(split.sequences.n_users), "n_items": int(split.data.n_items), "windows": n_windows,
         "batch_size": train["batch_size"], "epochs": result.epochs_run,
         "seconds_per_epoch": result.seconds_per_epoch, "step_seconds_per_epoch": steps,
         "validation_seconds_per_epoch": validating[0] / result.epochs_run, "windows_per_second": n_windows / steps,
+        "cpu_seconds_per_epoch": cpu / result.epochs_run,
     }
 
 
@@ -91,7 +95,7 @@ def main() -> None:
         record["results"][name] = r
         print(f"{name:<36} {r['n_items']:>5} items {r['windows']:>6} windows  {r['seconds_per_epoch']:6.2f} s/epoch "
               f"({r['step_seconds_per_epoch']:.2f} steps + {r['validation_seconds_per_epoch']:.2f} validation)  "
-              f"{r['windows_per_second']:7.1f} windows/s")
+              f"{r['windows_per_second']:7.1f} windows/s  {r['cpu_seconds_per_epoch']:6.2f} CPU s/epoch")
     if not args.ml100k:
         print("ml-100k: skipped (pass --ml100k DIR)")
     args.out.write_text(json.dumps(record, indent=2) + "\n")
