@@ -33,7 +33,7 @@ from morec_pareto.training.scoring import stage_data
 from morec_pareto.types import Interactions, Split, StageData
 
 log = logging.getLogger(__name__)
-MODEL_CACHE_VERSION = 1  # bump when training changes what the same settings produce
+MODEL_CACHE_VERSION = 2  # bump when training changes what the same settings produce
 DATASET_KEYS = ("reference_point",)  # data config keys read by the pipeline, not passed to the reader
 
 

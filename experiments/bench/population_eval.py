@@ -24,7 +24,6 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -129,9 +128,14 @@ def baseline_evaluate(module, name: str, X: np.ndarray, data: StageData, max_ele
     return total / data.n_users
 
 
-def rss_mib() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def rss_mib(field: str = "VmRSS") -> float:
+    """Resident memory (VmRSS) or its peak (VmHWM) of this process in MiB.
+
+    VmHWM, unlike getrusage's ru_maxrss, starts afresh at exec: the parent's peak does not leak in.
+    """
+    with open("/proc/self/status") as fh:
+        line = next(line for line in fh if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
 
 
 def run_one(size: str, method: str, pop: int, policy_name: str, baseline_rev: str) -> dict:
@@ -140,7 +144,7 @@ def run_one(size: str, method: str, pop: int, policy_name: str, baseline_rev: st
     data = random_stage(*SIZES[size])
     policy = POLICIES[policy_name](k=10)
     X = np.random.default_rng(1).uniform(*policy.bounds, size=(pop, len(policy.variables)))
-    base_rss = max(rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    base_rss = rss_mib("VmHWM")
     record: dict = {"size": size, "method": method, "users": data.n_users, "items": data.n_items}
     if method in ("pruned", "dense"):
         evaluator = PopulationEvaluator(policy, OBJECTIVES, prune=method == "pruned")
@@ -168,7 +172,7 @@ def run_one(size: str, method: str, pop: int, policy_name: str, baseline_rev: st
         start = time.perf_counter()
         F = baseline_evaluate(module, policy_name, X[:n], data)
         seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mib("VmHWM")
     return {**record, "candidates": n, "ms_per_candidate": 1000 * seconds / n,
             "peak_extra_mib": max(0.0, peak - base_rss), "F": np.asarray(F).tolist()}
 

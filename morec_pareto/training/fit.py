@@ -225,7 +225,10 @@ def fit(
         order = rng.permutation(len(windows))
         totals = {"satisfaction": torch.zeros((), dtype=torch.float64, device=device),
                   "revenue": torch.zeros((), dtype=torch.float64, device=device)}
-        for b in range(0, len(order), batch_size):
+        # A step bar inside the epoch bar, on long epochs only: large data shows it is alive.
+        steps = tqdm(range(0, len(order), batch_size), desc=f"epoch {epoch}", unit="step", leave=False,
+                     disable=not progress or steps_per_epoch < 200, mininterval=5.0)
+        for b in steps:
             idx = torch.as_tensor(order[b : b + batch_size], device=device)
             preference = None
             if conditioned:
