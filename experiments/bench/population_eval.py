@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from morec_pareto.io import write_json
 from morec_pareto.objectives.registry import evaluate_lists
 from morec_pareto.ranking.policies import POLICIES, pool_size
 from morec_pareto.search.problem import PopulationEvaluator
@@ -239,9 +240,7 @@ def main() -> None:
                                        if pruned and "ms_per_candidate" in rows.get(m, {})}})
     payload = {"bandwidth_gb_s": gb_s, "pop": args.pop, "policy": args.policy, "command": " ".join(sys.argv),
                "sizes": results}
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    os.replace(tmp, args.out)
+    write_json(payload, args.out)
     print(f"\nwrote {args.out}")
 
 

@@ -22,7 +22,6 @@ ratios; writes the JSON. Run it alone on the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -34,6 +33,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from population_eval import DenseLoop, random_stage  # noqa: E402
 
+from morec_pareto.io import write_json  # noqa: E402
 from morec_pareto.ranking.policies import WeightedPolicy  # noqa: E402
 from morec_pareto.report.indicators import hypervolume, nadir_reference_point, nondominated_mask  # noqa: E402
 from morec_pareto.search.problem import PopulationEvaluator  # noqa: E402
@@ -120,9 +120,7 @@ def main() -> None:
     payload = {"command": " ".join(sys.argv), "users": args.users, "items": args.items, "pop": args.pop,
                "gens": args.gens, "seeds": args.seeds, "reference_point": ref.tolist(), "summary": table,
                "runs": {m: [{k: v for k, v in r.items() if k != "front"} for r in rs] for m, rs in runs.items()}}
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    os.replace(tmp, args.out)
+    write_json(payload, args.out)
     print(f"wrote {args.out}")
 
 

@@ -28,6 +28,15 @@ class Scorer(nn.Module):
         with torch.no_grad():
             self.heads.weight[:, :d_model] = 1.0
 
+    def _film(self, k: int, z: torch.Tensor, preference: torch.Tensor | None) -> torch.Tensor:
+        """Hidden layer k's FiLM modulation z (1 + gamma) + beta by the preference (identity if unconditioned)."""
+        if self.film is None:
+            return z
+        if preference is None:
+            raise ValueError("this scorer is preference-conditioned: pass a preference vector")
+        gamma, beta = self.film[k](preference).chunk(2, dim=-1)
+        return z * (1 + gamma) + beta
+
     def forward(self, h_u: torch.Tensor, h_i: torch.Tensor, preference: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (..., 2) for broadcastable h_u (..., d) and h_i (..., d).
 
@@ -42,12 +51,7 @@ class Scorer(nn.Module):
         for k, layer in enumerate(self.layers):
             if k > 0:
                 z = layer(z)
-            if self.film is not None:
-                if preference is None:
-                    raise ValueError("this scorer is preference-conditioned: pass a preference vector")
-                gamma, beta = self.film[k](preference).chunk(2, dim=-1)
-                z = z * (1 + gamma) + beta
-            z = self.dropout(torch.relu(z))
+            z = self.dropout(torch.relu(self._film(k, z, preference)))
         w_g, w_z = self.heads.weight.split([d, z.shape[-1]], dim=1)
         return product @ w_g.T + z @ w_z.T + self.heads.bias
 
@@ -77,11 +81,7 @@ class Scorer(nn.Module):
         for k, layer in enumerate(self.layers):
             if k > 0:
                 z = layer(z)
-            if self.film is not None:
-                if preference is None:
-                    raise ValueError("this scorer is preference-conditioned: pass a preference vector")
-                gamma, beta = self.film[k](preference).chunk(2, dim=-1)  # (N, H_k) each
-                z = z * (1 + gamma) + beta
+            z = self._film(k, z, preference)  # gamma, beta (N, H_k) broadcast over the M items
             if k > 0 or self.film is not None:
                 z = torch.relu(z)
             z = self.dropout(z)
