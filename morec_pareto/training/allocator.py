@@ -11,20 +11,37 @@ TRIM_THRESHOLD = 256 << 20  # free heap kept before it is handed back to the OS 
 MMAP_THRESHOLD = 64 << 20  # blocks below this come from the heap, not a fresh mmap (bytes)
 
 
-@functools.cache
-def keep_freed_memory() -> bool:
+DEFAULT_THRESHOLD = 128 << 10  # glibc's default trim and mmap thresholds (bytes)
+
+
+def keep_freed_memory(keep: bool = True) -> bool:
     """Tell glibc's malloc to keep up to 256 MiB of freed memory and to serve blocks under 64 MiB from it.
 
     A training step allocates and frees a few pair-sized tensors (user positions x negatives x hidden,
     about 20 MiB at the default size); by default glibc hands them back to the OS each step and the
-    next step page-faults them in again, zeroed: 10-14 % of a CPU step here. Process-wide and once;
-    returns False where there is no glibc (macOS, Windows, musl), which changes nothing.
+    next step page-faults them in again, zeroed: 10-14 % of a CPU step here. `keep=False` restores
+    glibc's defaults and trims the heap, so that after training the large score tables of big data
+    sets come from (and go back to) the OS. Process-wide; returns False where there is no glibc
+    (macOS, Windows, musl), which changes nothing.
     """
-    if not sys.platform.startswith("linux"):
+    libc = _libc()
+    if libc is None:
         return False
+    trim, mmap = (TRIM_THRESHOLD, MMAP_THRESHOLD) if keep else (DEFAULT_THRESHOLD, DEFAULT_THRESHOLD)
+    ok = bool(libc.mallopt(M_TRIM_THRESHOLD, trim)) and bool(libc.mallopt(M_MMAP_THRESHOLD, mmap))
+    if not keep:
+        libc.malloc_trim(0)
+    return ok
+
+
+@functools.cache
+def _libc():
+    """glibc through ctypes, or None where it is not the C library."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        libc.mallopt, libc.malloc_trim  # noqa: B018 (both exist in glibc only)
     except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+        return None
+    return libc

@@ -265,6 +265,8 @@ def fit(
             best_state = copy.deepcopy(model.state_dict())
         elif epoch - result.best_epoch >= patience:
             break
+    if device.type == "cpu":
+        keep_freed_memory(False)  # what follows (score tables of every user x item) should not sit on a kept heap
     if keep_best:
         model.load_state_dict(best_state)
     model.eval()
