@@ -111,6 +111,23 @@ class RankingPolicy(ABC):
             out[torch.as_tensor(rows, device=out.device)] = head.item[None].expand(len(rows), -1, -1).gather(2, top)
         return out
 
+    @abstractmethod
+    def _top_columns(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """Columns (P, U, K) of the K best allowed items, best first, ties by column (relevance rank)."""
+
+    def _param(self, values: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """One variable of every candidate as a float32 (P, 1, 1) tensor on the table's device."""
+        return torch.as_tensor(values, dtype=torch.float32, device=table.rel.device)[:, None, None]
+
+    def _blocked(self, X_pool: np.ndarray, table: CandidateTable) -> torch.Tensor:
+        """(P, U, S) mask of columns outside the pool's n most relevant allowed items (n >= K: lists are full)."""
+        n_pool = torch.as_tensor(pool_size(X_pool, self.k, table.n_items), device=table.item.device)  # (P,)
+        return table.pool_rank[None] >= n_pool.to(torch.int32)[:, None, None]
+
+
+class ScoredPolicy(RankingPolicy):
+    """A policy that gives every column a float score; the K highest make the list."""
+
     def _top_columns(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
         """Columns (P, U, K) of the K best allowed items, best first, ties by column (relevance rank).
 
@@ -133,15 +150,6 @@ class RankingPolicy(ABC):
     def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
         """float32 scores (P, U, S) of every column for every candidate, -inf where not allowed."""
 
-    def _param(self, values: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        """One variable of every candidate as a float32 (P, 1, 1) tensor on the table's device."""
-        return torch.as_tensor(values, dtype=torch.float32, device=table.rel.device)[:, None, None]
-
-    def _blocked(self, X_pool: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        """(P, U, S) mask of columns outside the pool's n most relevant allowed items (n >= K: lists are full)."""
-        n_pool = torch.as_tensor(pool_size(X_pool, self.k, table.n_items), device=table.item.device)  # (P,)
-        return table.pool_rank[None] >= n_pool.to(torch.int32)[:, None, None]
-
 
 def _normalised_objectives(tau: torch.Tensor, alpha: np.ndarray, table: CandidateTable) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-item satisfaction and revenue scores in (0, 1], each max-normalised per user, (P, U, S) each.
@@ -154,7 +162,7 @@ def _normalised_objectives(tau: torch.Tensor, alpha: np.ndarray, table: Candidat
     return sat, rev.sub_(table.log_revenue_max(torch.as_tensor(alpha, dtype=torch.float32, device=table.rel.device))).exp_()
 
 
-class WeightedPolicy(RankingPolicy):
+class WeightedPolicy(ScoredPolicy):
     """Scalarised ranking: s = w * sat + (1 - w) * rev inside a relevance candidate pool.
 
     sat_ui = exp((r_ui - max_j r_uj) / tau)          (softmax of relevance at temperature tau, max-normalised)
@@ -195,9 +203,6 @@ class ParetoLayerPolicy(RankingPolicy):
         keys = self._keys(X, table)
         return torch.topk(keys, min(self.k, table.width), dim=2).indices
 
-    def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        raise NotImplementedError("pareto_layers ranks by integer (layer, rank) keys, not scores")
-
     def _keys(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
         allowed = ~self._blocked(X[:, 1], table)  # (P, U, S), columns in relevance order
         log_rev = table.log_revenue(torch.as_tensor(X[:, 0], dtype=torch.float32, device=table.rel.device))
@@ -233,7 +238,7 @@ class TchebycheffPolicy(WeightedPolicy):
         return torch.maximum(sat.neg_().add_(1.0).mul_(w), rev.neg_().add_(1.0).mul_(1.0 - w)).neg_()
 
 
-class EpsilonConstraintPolicy(RankingPolicy):
+class EpsilonConstraintPolicy(ScoredPolicy):
     """Weight-free epsilon-constraint ranking: maximise relevance subject to revenue >= epsilon.
 
     An item is eligible for user u when rev_ui (model P(buy) x price^alpha, max-normalised per user)
