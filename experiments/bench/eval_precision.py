@@ -18,12 +18,11 @@ import torch
 from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from population_eval import load_baseline_policies  # noqa: E402
+from population_eval import baseline_evaluate, load_baseline_policies  # noqa: E402
 
 import morec_pareto.search.run as search_run  # noqa: E402
 from morec_pareto.data.split import leave_one_out  # noqa: E402
 from morec_pareto.models.recommender import build_recommender  # noqa: E402
-from morec_pareto.objectives.registry import evaluate_lists  # noqa: E402
 from morec_pareto.pipeline import eval_users, load_data  # noqa: E402
 from morec_pareto.report.indicators import hypervolume, nondominated_mask  # noqa: E402
 from morec_pareto.search.problem import PopulationEvaluator  # noqa: E402
@@ -40,13 +39,7 @@ class BaselineEvaluator:
 
     def __call__(self, X, data, objectives=None):
         names = self.objectives if objectives is None else tuple(objectives)
-        X = np.atleast_2d(X)
-        chunk = max(1, self.max_elements // (len(X) * data.n_items * self.old.memory_factor))
-        total = np.zeros((len(X), len(names)))
-        for start in range(0, data.n_users, chunk):
-            part = data.rows(slice(start, start + chunk))
-            total += evaluate_lists(self.old.rank(X, part), part, names)
-        return total / data.n_users
+        return baseline_evaluate(self.old, X, data, names, self.max_elements)
 
 
 def _name(policy) -> str:

@@ -118,14 +118,15 @@ def load_baseline_policies(rev: str):
     return module
 
 
-def baseline_evaluate(module, name: str, X: np.ndarray, data: StageData, max_elements: int = 2**25) -> np.ndarray:
-    """The pre-issue-10 search's evaluation: numpy float64 policy, chunks of users, registry objectives."""
-    policy = module.POLICIES[name](k=10)
+def baseline_evaluate(policy, X: np.ndarray, data: StageData, objectives: tuple[str, ...] = OBJECTIVES,
+                      max_elements: int = 2**25) -> np.ndarray:
+    """The pre-issue-10 search's evaluation of an old-module `policy`: numpy float64, chunks of users."""
+    X = np.atleast_2d(X)
     chunk = max(1, max_elements // (len(X) * data.n_items * policy.memory_factor))
-    total = np.zeros((len(X), len(OBJECTIVES)))
+    total = np.zeros((len(X), len(objectives)))
     for start in range(0, data.n_users, chunk):
         part = data.rows(slice(start, start + chunk))
-        total += evaluate_lists(policy.rank(X, part), part, OBJECTIVES)
+        total += evaluate_lists(policy.rank(X, part), part, objectives)
     return total / data.n_users
 
 
@@ -171,7 +172,7 @@ def run_one(size: str, method: str, pop: int, policy_name: str, baseline_rev: st
             return {**record, "skipped": f"git revision {baseline_rev} not available"}
         n = 3 if data.n_items > 5000 else 5
         start = time.perf_counter()
-        F = baseline_evaluate(module, policy_name, X[:n], data)
+        F = baseline_evaluate(module.POLICIES[policy_name](k=10), X[:n], data)
         seconds = time.perf_counter() - start
     peak = rss_mib("VmHWM")
     return {**record, "candidates": n, "ms_per_candidate": 1000 * seconds / n,

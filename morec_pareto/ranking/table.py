@@ -135,9 +135,8 @@ def pack(keep: torch.Tensor, *columns: torch.Tensor) -> tuple[torch.Tensor, ...]
 def make_table(cols: dict[str, torch.Tensor], keep: torch.Tensor | None, n_items: int) -> CandidateTable:
     """A table of the `keep` columns (all when None) of item columns, with the users' revenue normalisers."""
     on_skyline = skyline_2d(cols["lb"], cols["lq"])
-    _, norm_lb, norm_lq = pack(on_skyline, cols["lb"], cols["lq"])
+    filled, norm_lb, norm_lq = pack(on_skyline, cols["lb"], cols["lq"])
     # Pad the normalisers with the user's first skyline point: a repeat never changes a max.
-    filled, _, _ = pack(on_skyline, on_skyline, on_skyline)
     norm_lb = torch.where(filled, norm_lb, norm_lb[:, :1])
     norm_lq = torch.where(filled, norm_lq, norm_lq[:, :1])
     rank = torch.arange(cols["item"].shape[1], device=cols["item"].device, dtype=torch.int32).expand_as(cols["item"])
