@@ -14,7 +14,10 @@ log = logging.getLogger("morec_pareto")
 
 # An absolute path: a relative one is resolved against the calling module, which breaks when the
 # `morec-pareto` console script imports this module through an editable install's import hook.
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# An installed wheel ships the configs inside the package (`morec_pareto/conf/`, see pyproject.toml);
+# a source checkout or editable install reads them from the repository root (`conf/`).
+_PACKAGE_DIR = Path(__file__).resolve().parent
+CONF_DIR = _PACKAGE_DIR / "conf" if (_PACKAGE_DIR / "conf" / "config.yaml").is_file() else _PACKAGE_DIR.parent / "conf"
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
