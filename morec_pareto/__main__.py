@@ -9,6 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from morec_pareto.pipeline import run
+from morec_pareto.run_config import register_resolvers
 
 log = logging.getLogger("morec_pareto")
 
@@ -18,6 +19,9 @@ log = logging.getLogger("morec_pareto")
 # a source checkout or editable install reads them from the repository root (`conf/`).
 _PACKAGE_DIR = Path(__file__).resolve().parent
 CONF_DIR = _PACKAGE_DIR / "conf" if (_PACKAGE_DIR / "conf" / "config.yaml").is_file() else _PACKAGE_DIR.parent / "conf"
+
+
+register_resolvers()  # ${run_name:} in hydra.run.dir, resolved before the app runs
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

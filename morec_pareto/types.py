@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 import numpy as np
@@ -9,6 +10,31 @@ import numpy as np
 # Behaviour codes, ordered by depth in the purchase funnel.
 VIEW, CLICK, CART, PURCHASE = 0, 1, 2, 3
 BEHAVIOURS: tuple[str, ...] = ("view", "click", "cart", "purchase")
+
+
+class Stage(str, Enum):
+    """Where in a user's sequence a model is read: the training prefix, the validation target (the
+    second-to-last event) or the test target (the last). `Stage("tset")` is an error, not the test stage."""
+
+    TRAIN = "train"
+    VALID = "valid"
+    TEST = "test"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def held_out(self) -> int:
+        """Events after the history: 2 when predicting validation (and for the training part), 1 for test."""
+        return 1 if self is Stage.TEST else 2
+
+
+def held_out_stage(stage: str | Stage) -> Stage:
+    """A validation or test stage; anything else (a typo, 'train') is a one-line error."""
+    out = Stage(stage)
+    if out is Stage.TRAIN:
+        raise ValueError("stage must be 'valid' or 'test' here, got 'train'")
+    return out
 
 
 class GroundTruth(Protocol):
@@ -81,22 +107,24 @@ class Split:
     data: Interactions
     sequences: Sequences  # full sequences; every user has at least 3 events
 
-    def n_history(self, stage: str) -> np.ndarray:
+    def n_history(self, stage: str | Stage) -> np.ndarray:
         """Number of events a user's history holds when predicting `stage` ('train' is the full train part)."""
-        drop = {"valid": 2, "test": 1, "train": 2}[stage]
-        return self.sequences.lengths - drop
+        return self.sequences.lengths - Stage(stage).held_out
 
-    def targets(self, stage: str) -> np.ndarray:
+    def target_rows(self, stage: str | Stage) -> np.ndarray:
+        """Row (into `sequences`) of every user's held-out event for `stage` in {'valid', 'test'}, shape (U,)."""
+        return self.sequences.offsets[1:] - held_out_stage(stage).held_out
+
+    def targets(self, stage: str | Stage) -> np.ndarray:
         """Held-out item of every user for `stage` in {'valid', 'test'}, shape (U,)."""
-        end = self.sequences.offsets[1:] - (2 if stage == "valid" else 1)
-        return self.sequences.items[end]
+        return self.sequences.items[self.target_rows(stage)]
 
 
 @dataclass(frozen=True)
 class ScoreTable:
     """Model scores of every (user, item) pair for one evaluation stage, computed once per model."""
 
-    stage: str  # 'valid' or 'test'
+    stage: Stage  # valid or test
     relevance: np.ndarray  # (U, I) float32 satisfaction-head logits
     purchase: np.ndarray  # (U, I) float32 P(buy) from the purchase head
     targets: np.ndarray  # (U,) int64 held-out item
@@ -138,7 +166,7 @@ class StageData:
     def n_items(self) -> int:
         return len(self.price)
 
-    def rows(self, sl: slice) -> "StageData":
+    def rows(self, sl: slice) -> StageData:
         def cut(a: np.ndarray | None) -> np.ndarray | None:
             return None if a is None else a[sl]
 

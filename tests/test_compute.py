@@ -6,8 +6,8 @@ import sys
 import pandas as pd
 import pytest
 import torch
-
 from conftest import ROOT, run_cli
+
 from morec_pareto.device import resolve_device
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import run_cli
+
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
 
 RUN_FILES = [".hydra/config.yaml", "model.pt", "front.csv", "evaluations.csv", "history.csv", "summary.json",
@@ -62,7 +62,8 @@ def test_summary_keys(tiny_run):
 def test_same_seed_gives_the_same_front_and_a_configured_point_is_rescored(tiny_run, tmp_path):
     front = pd.read_csv(tiny_run / "front.csv")
     knee = front.iloc[len(front) // 2]
-    point = [f"+policy_point.{n}={float(knee[n])!r}" for n in ("w_satisfaction", "price_exponent", "temperature", "pool_fraction")]
+    names = ("w_satisfaction", "price_exponent", "temperature", "pool_fraction")
+    point = [f"+policy_point.{n}={float(knee[n])!r}" for n in names]
     run_cli("debug=tiny", f"hydra.run.dir={tmp_path}", *point)
     assert (tmp_path / "front.csv").read_text() == (tiny_run / "front.csv").read_text()
     operating = json.loads((tmp_path / "summary.json").read_text())["operating_point"]

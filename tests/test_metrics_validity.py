@@ -4,13 +4,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-
 from conftest import random_stage
+
 from morec_pareto.data.split import training_windows
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.models.recommender import build_recommender
 from morec_pareto.ranking.policies import POLICIES, WeightedPolicy
 from morec_pareto.training import fit as fit_module
+from morec_pareto.training import steps as steps_module
 from morec_pareto.training.fit import fit
 from morec_pareto.training.scoring import finite_scores
 
@@ -114,7 +115,7 @@ def _tiny_model(split):
 
 def _poisoned_batch_losses(at_call: int, poison_weights: bool = False):
     """batch_losses that, at its `at_call`-th call, returns a NaN loss or (poison_weights) NaNs a weight."""
-    original, calls = fit_module.batch_losses, [0]
+    original, calls = steps_module.batch_losses, [0]
 
     def wrapped(model, *args, **kwargs):
         losses, states = original(model, *args, **kwargs)
@@ -131,7 +132,7 @@ def _poisoned_batch_losses(at_call: int, poison_weights: bool = False):
 
 def test_a_non_finite_loss_stops_training_naming_the_epoch(tiny_split, monkeypatch):
     steps = -(-len(training_windows(tiny_split, 20)[0]) // 64)  # batches per epoch
-    monkeypatch.setattr(fit_module, "batch_losses", _poisoned_batch_losses(at_call=steps + 2))  # epoch 1, batch 2
+    monkeypatch.setattr(steps_module, "batch_losses", _poisoned_batch_losses(at_call=steps + 2))  # epoch 1, batch 2
     with pytest.raises(FloatingPointError, match=r"^training diverged: non-finite loss \(nan\) at epoch 1; lower train\.lr"):
         fit(_tiny_model(tiny_split), tiny_split, {"satisfaction": 1.0, "revenue": 1.0}, epochs=3, batch_size=64,
             n_negatives=16, progress=False)
@@ -139,7 +140,7 @@ def test_a_non_finite_loss_stops_training_naming_the_epoch(tiny_split, monkeypat
 
 def test_non_finite_weights_after_the_last_batch_are_never_kept(tiny_split, monkeypatch):
     steps = -(-len(training_windows(tiny_split, 20)[0]) // 64)
-    monkeypatch.setattr(fit_module, "batch_losses", _poisoned_batch_losses(at_call=steps, poison_weights=True))
+    monkeypatch.setattr(steps_module, "batch_losses", _poisoned_batch_losses(at_call=steps, poison_weights=True))
     with pytest.raises(FloatingPointError, match="non-finite weights at epoch 0"):
         fit(_tiny_model(tiny_split), tiny_split, {"satisfaction": 1.0, "revenue": 1.0}, epochs=1, batch_size=64,
             n_negatives=16, progress=False)

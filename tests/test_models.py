@@ -5,7 +5,7 @@ import torch
 
 from morec_pareto.data.split import padded_history
 from morec_pareto.models.recommender import build_recommender
-from morec_pareto.models.repeat import RepeatBias, history_levels
+from morec_pareto.models.repeat import RepeatBias, history_depths
 from morec_pareto.models.scorer import Scorer
 
 
@@ -76,29 +76,29 @@ def test_conditioned_scorer_needs_a_preference():
     assert a.shape == (3, 2) and not torch.allclose(a, b)
 
 
-def test_history_levels_hand_case():
+def test_history_depths_hand_case():
     # one sequence, left-padded: item 3 viewed, item 1 carted, item 3 bought (VIEW=0 .. PURCHASE=3)
     items = torch.tensor([[0, 3, 1, 3]])
     behaviours = torch.tensor([[0, 0, 2, 3]])
-    last = history_levels(items, behaviours, n_items=4)
+    last = history_depths(items, behaviours, n_items=4)
     assert last.tolist() == [[3, 0, 4, 0]]  # 1 + deepest behaviour; 0 = not in the sequence
-    prefix = history_levels(items, behaviours, n_items=4, every_prefix=True)
+    prefix = history_depths(items, behaviours, n_items=4, every_prefix=True)
     assert prefix[0].tolist() == [[0, 0, 0, 0], [0, 0, 1, 0], [3, 0, 1, 0], [3, 0, 4, 0]]
 
 
 def test_repeat_bias_leaves_unseen_items_alone():
     bias = RepeatBias(n_behaviours=4)
     optimizer = torch.optim.AdamW(bias.parameters(), lr=0.1, weight_decay=0.1)
-    levels = torch.tensor([0, 1, 2, 4])
+    depths = torch.tensor([0, 1, 2, 4])
     for _ in range(3):
         optimizer.zero_grad()
-        (bias(levels).sum() + bias.add_to(torch.zeros(4), levels, head=0).sum()).backward()
+        (bias(depths).sum() + bias.add_to(torch.zeros(4), depths, head=0).sum()).backward()
         optimizer.step()
-    offsets = bias(levels)
+    offsets = bias(depths)
     assert torch.all(offsets[0] == 0)  # absent items are never shifted
     logits = torch.randn(4, 2)
-    assert torch.allclose(bias.add_to(logits, levels), logits + offsets)
-    assert torch.allclose(bias.add_to(logits[:, 1], levels, head=1), logits[:, 1] + offsets[:, 1])
+    assert torch.allclose(bias.add_to(logits, depths), logits + offsets)
+    assert torch.allclose(bias.add_to(logits[:, 1], depths, head=1), logits[:, 1] + offsets[:, 1])
     assert torch.all(offsets[1:] < 0)  # the others learn from the (here: decreasing) loss
 
 
@@ -117,12 +117,12 @@ def test_model_logits_add_the_repeat_term_only_at_items_in_the_sequence(tiny_spl
     with torch.no_grad():
         m.repeat_bias.offset.weight[1:] = -1.0
     items, behaviours = (torch.as_tensor(a) for a in padded_history(tiny_split, "valid", 12, np.arange(3)))
-    levels = history_levels(items, behaviours, tiny_split.data.n_items)
+    depths = history_depths(items, behaviours, tiny_split.data.n_items)
     h_u = m.user_encoder.encode(items, behaviours)
     every = torch.arange(1, tiny_split.data.n_items + 1)
     with torch.no_grad():
-        shift = m.logits(h_u, every, levels=levels) - m.logits(h_u, every)
-    expected = torch.where(levels[..., None] > 0, -10.0, 0.0).expand_as(shift)  # scale 10 x offset -1
+        shift = m.logits(h_u, every, depths=depths) - m.logits(h_u, every)
+    expected = torch.where(depths[..., None] > 0, -10.0, 0.0).expand_as(shift)  # scale 10 x offset -1
     assert torch.allclose(shift, expected)
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
-from morec_pareto.objectives.registry import OBJECTIVES, evaluate_lists, get_objective, register
+from morec_pareto.objectives.registry import OBJECTIVES, Objective, directions, evaluate_lists, get_objective, register
 from morec_pareto.types import StageData
 
 
@@ -61,8 +61,19 @@ def test_registry_rejects_unknown_and_duplicate_names():
     with pytest.raises(ValueError, match="unknown objective 'nope'"):
         get_objective("nope")
     with pytest.raises(ValueError, match="already registered"):
-        register("ndcg", "satisfaction", "x")(lambda lists, data: lists)
+        register(Objective("ndcg", lambda lists, data: lists, "max", "x"))
+    with pytest.raises(ValueError, match="direction must be"):
+        register(Objective("upward", lambda lists, data: lists, "up", "x"))  # type: ignore[arg-type]
     assert {"ndcg", "expected_revenue", "oracle_ndcg", "oracle_revenue"} <= set(OBJECTIVES)
+
+
+def test_registry_declares_direction_and_needs_of_every_objective():
+    for objective in OBJECTIVES.values():
+        assert objective.direction in ("max", "min")
+        assert objective.needs <= {"truth", "model_scores"}
+    assert get_objective("oracle_ndcg").needs_truth and not get_objective("ndcg").needs_truth
+    assert get_objective("expected_revenue").reads_model
+    assert directions(("ndcg", "expected_revenue")).tolist() == [1.0, 1.0]
 
 
 def test_oracle_objectives_refuse_data_without_truth(toy):

@@ -1,9 +1,9 @@
 """Ranking policies: the vectorised population pass equals a plain per-candidate, per-user loop."""
 import numpy as np
 import pytest
+from conftest import random_stage
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from conftest import random_stage
 from morec_pareto.objectives.registry import evaluate_lists
 from morec_pareto.ranking.policies import (
     EpsilonConstraintPolicy,

@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 import torch
-
 from conftest import random_stage
+
 from morec_pareto.ranking.policies import POLICIES, WeightedPolicy
 from morec_pareto.ranking.prune import pruned_table, survivor_share
 from morec_pareto.ranking.table import dense_table
+from morec_pareto.search.algorithms import weight_grid
 from morec_pareto.search.problem import PopulationEvaluator
-from morec_pareto.search.strategies import weight_grid
 
 
 def tied_stage(n_users: int = 9, n_items: int = 80, seed: int = 0):

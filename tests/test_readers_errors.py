@@ -96,7 +96,7 @@ def test_bad_config_values_name_the_key(toy, tmp_path):
         (dict(price_model={"median": -3.0}), r"data\.price_model\.median must be > 0"),
     ]
     for kwargs, pattern in cases:
-        _fails(ValueError, pattern, cache, lambda: load_recbole(toy, "toy", cache_dir=cache, **kwargs))
+        _fails(ValueError, pattern, cache, lambda kw=kwargs: load_recbole(toy, "toy", cache_dir=cache, **kw))
     _fails(ValueError, r"data\.variant", cache, lambda: load_movielens(toy, variant="10k", cache_dir=cache))
 
 

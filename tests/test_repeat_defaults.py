@@ -5,13 +5,13 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import run_cli
+
 from morec_pareto.data.split import leave_one_out, repeat_rate, seen_matrix
 from morec_pareto.data.synthetic import simulate
 from morec_pareto.metrics.accuracy import target_ranks
 from morec_pareto.metrics.baselines import history_scores
-from morec_pareto.pipeline import resolve_mask_seen
+from morec_pareto.objectives.task import resolve_mask_seen
 from morec_pareto.types import VIEW, Interactions
 
 # Three users over five items, in time order; the last event is test, the one before it validation.
@@ -61,12 +61,12 @@ def test_masked_history_baseline_misses_every_repeat(toy_split):
 
 
 def test_mask_seen_null_follows_the_repeat_rate(caplog):
-    with caplog.at_level(logging.INFO, logger="morec_pareto.pipeline"):
+    with caplog.at_level(logging.INFO, logger="morec_pareto.objectives.task"):
         assert resolve_mask_seen(None, 0.64, 0.2) is False
     assert "repeat rate 0.64 > objectives.repeat_threshold 0.20" in caplog.text
     assert "objectives.mask_seen=true" in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="morec_pareto.pipeline"):
+    with caplog.at_level(logging.INFO, logger="morec_pareto.objectives.task"):
         assert resolve_mask_seen(None, 0.05, 0.2) is True
         assert resolve_mask_seen(True, 0.64, 0.2) is True
         assert resolve_mask_seen(False, 0.05, 0.2) is False

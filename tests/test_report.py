@@ -11,10 +11,10 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, run_cli
 from hydra import compose, initialize_config_dir
 from nbclient import NotebookClient
 
-from conftest import ROOT, run_cli
 from morec_pareto.report.cli import main
 from morec_pareto.report.collect import collect
 from morec_pareto.report.indicators import hypervolume, nondominated_mask

@@ -7,7 +7,11 @@ from scipy import stats
 from morec_pareto.report.attainment import attainment_surfaces, surface_steps
 from morec_pareto.report.decision import knee_index, pseudo_weight_index
 from morec_pareto.report.indicators import (
-    hypervolume, igd_plus, nadir_reference_point, reference_front, share_stay_nondominated,
+    hypervolume,
+    igd_plus,
+    nadir_reference_point,
+    reference_front,
+    share_stay_nondominated,
 )
 from morec_pareto.report.stats import a12, compare, describe, holm, pairwise_tests, significant_best
 from morec_pareto.report.tables import tex_escape

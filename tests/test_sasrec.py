@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import run_cli
 
 from morec_pareto.data.split import padded_history, training_windows
 from morec_pareto.models.item_encoder import IdItemEncoder
 from morec_pareto.models.recommender import build_recommender
 from morec_pareto.models.scorer import DotScorer
-from morec_pareto.training.fit import batch_losses
-from conftest import run_cli
+from morec_pareto.training.steps import batch_losses
 
 SASREC = {"item_attributes": False, "behaviour_tokens": False, "scorer": "dot"}
 

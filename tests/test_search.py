@@ -4,10 +4,11 @@ import pickle
 import numpy as np
 import pytest
 
+from morec_pareto.ranking.policies import ParetoLayerPolicy, WeightedPolicy
 from morec_pareto.report.indicators import best_point_share, hypervolume, nadir_reference_point, nondominated_mask
+from morec_pareto.search.algorithms import NSGA2Search, WeightGridSearch, dense_grid, weight_grid
 from morec_pareto.search.problem import RankingProblem, evaluate_population
 from morec_pareto.search.run import run_search
-from morec_pareto.search.strategies import Strategy, dense_grid, weight_grid
 
 ORACLE = ("oracle_ndcg", "oracle_revenue")
 REF = np.zeros(2)
@@ -15,9 +16,8 @@ REF = np.zeros(2)
 
 def test_nsga2_front_against_a_brute_force_front_and_any_single_point(tiny_stages):
     valid, _ = tiny_stages
-    strategy = Strategy("weighted", "weighted")
-    result = run_search(strategy, valid, ORACLE, REF, pop_size=40, n_gen=20, seed=0, progress=False)
-    policy = strategy.make_policy(10, True)
+    policy = WeightedPolicy(k=10)
+    result = run_search(NSGA2Search(pop_size=40, n_gen=20), policy, valid, ORACLE, REF, seed=0, progress=False)
     grid = dense_grid(policy, (21, 9, 9, 9))  # 15,309 policies, 15x the NSGA-II budget
     F_grid = np.concatenate([evaluate_population(policy, X, valid, ORACLE) for X in np.array_split(grid, 16)])
     front_grid, front_nsga = F_grid[nondominated_mask(F_grid)], result.F[result.front_mask]
@@ -33,35 +33,31 @@ def test_nsga2_front_against_a_brute_force_front_and_any_single_point(tiny_stage
     assert hv_nsga - best_single >= 0.7 * (hv_grid - best_single), (hv_nsga, hv_grid, best_single)
 
 
-@pytest.mark.parametrize("name, policy, sampler", [("weighted", "weighted", "nsga2"),
-                                                   ("non_weighted", "pareto_layers", "nsga2"),
-                                                   ("grid", "weighted", "weight_grid")])
-def test_strategies_log_every_evaluation_and_monotone_history(tiny_stages, name, policy, sampler):
+@pytest.mark.parametrize("policy, search", [(WeightedPolicy, NSGA2Search), (ParetoLayerPolicy, NSGA2Search),
+                                            (WeightedPolicy, WeightGridSearch)])
+def test_strategies_log_every_evaluation_and_monotone_history(tiny_stages, policy, search):
     valid, _ = tiny_stages
-    result = run_search(Strategy(name, policy, sampler), valid, ORACLE, REF, pop_size=8, n_gen=4, seed=1,
-                        progress=False)
+    result = run_search(search(pop_size=8, n_gen=4), policy(k=10), valid, ORACLE, REF, seed=1, progress=False)
     hv = [h["hypervolume"] for h in result.history]
     assert len(hv) == 4 and all(b >= a for a, b in zip(hv, hv[1:]))
     assert result.history[-1]["n_evals"] == len(result.F) == len(result.generation)
     assert result.generation.min() == 1 and result.generation.max() == 4
     assert hv[-1] == pytest.approx(hypervolume(result.F[result.front_mask], REF))
-    if sampler == "weight_grid":
+    if search is WeightGridSearch:
         assert len(result.F) == 32 and np.allclose(np.diff(result.X[:, 0]), 1 / 31)
 
 
 def test_weight_grid_holds_other_variables_at_defaults():
-    from morec_pareto.ranking.policies import WeightedPolicy
-
     X = weight_grid(WeightedPolicy(), 5)
     assert np.allclose(X[:, 0], [0, 0.25, 0.5, 0.75, 1]) and np.allclose(X[:, 1:], WeightedPolicy().defaults[1:])
 
 
 def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path):
     valid, _ = tiny_stages
-    strategy = Strategy("weighted", "weighted")
-    kwargs = dict(pop_size=10, n_gen=6, seed=3, progress=False)
-    full = run_search(strategy, valid, ORACLE, REF, **kwargs)
-    again = run_search(strategy, valid, ORACLE, REF, **kwargs)
+    search, policy = NSGA2Search(pop_size=10, n_gen=6), WeightedPolicy(k=10)
+    kwargs = dict(seed=3, progress=False)
+    full = run_search(search, policy, valid, ORACLE, REF, **kwargs)
+    again = run_search(search, policy, valid, ORACLE, REF, **kwargs)
     np.testing.assert_array_equal(full.X, again.X)
 
     # a run killed during generation 4 resumes from its checkpoint without redoing generations 1-3
@@ -78,12 +74,12 @@ def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(RankingProblem, "_evaluate", dies_at_fourth_generation)
         with pytest.raises(KeyboardInterrupt):
-            run_search(strategy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
+            run_search(search, policy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
     with open(ckpt, "rb") as fh:
         algorithm = pickle.load(fh)
     assert algorithm.problem.source is None  # score tables are not pickled
     assert len(algorithm.problem.log) == 3
-    resumed = run_search(strategy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
+    resumed = run_search(search, policy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
     assert [h["generation"] for h in resumed.history] == list(range(1, 7))
     assert len(resumed.F) == len(full.F)
     np.testing.assert_array_equal(resumed.X[: len(resumed.X) // 2], full.X[: len(full.X) // 2])

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import run_cli
+
 from morec_pareto.report.cli import main
 from morec_pareto.report.indicators import hypervolume
 from morec_pareto.report.paired import main as paired_main

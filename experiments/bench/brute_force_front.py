@@ -20,10 +20,11 @@ import torch
 from morec_pareto.data.split import leave_one_out
 from morec_pareto.data.synthetic import simulate
 from morec_pareto.models.recommender import build_recommender
+from morec_pareto.ranking.policies import WeightedPolicy
 from morec_pareto.report.indicators import best_point_share, hypervolume, nadir_reference_point, nondominated_mask
+from morec_pareto.search.algorithms import NSGA2Search, dense_grid
 from morec_pareto.search.problem import evaluate_population
 from morec_pareto.search.run import run_search
-from morec_pareto.search.strategies import Strategy, dense_grid
 from morec_pareto.training.fit import fit
 from morec_pareto.training.scoring import stage_data
 
@@ -45,11 +46,11 @@ def main() -> None:
     fit(model, split, {"satisfaction": 1.0, "revenue": 1.0}, epochs=args.epochs, seed=args.seed, progress=False)
     valid = stage_data(model, split, "valid")
     ref = np.zeros(2)  # only for the search's history; the comparison below derives its own point
-    strategy = Strategy("weighted", "weighted")
+    policy = WeightedPolicy(k=10)
     start = time.perf_counter()
-    result = run_search(strategy, valid, ORACLE, ref, pop_size=args.pop, n_gen=args.gen, seed=args.seed, progress=False)
+    result = run_search(NSGA2Search(pop_size=args.pop, n_gen=args.gen), policy, valid, ORACLE, ref, seed=args.seed,
+                        progress=False)
     t_nsga = time.perf_counter() - start
-    policy = strategy.make_policy(10, True)
     grid = dense_grid(policy, tuple(args.grid))
     start = time.perf_counter()
     F = np.concatenate([evaluate_population(policy, X, valid, ORACLE) for X in np.array_split(grid, max(1, len(grid) // 1000))])

@@ -23,10 +23,12 @@ from population_eval import baseline_evaluate, load_baseline_policies  # noqa: E
 import morec_pareto.search.run as search_run  # noqa: E402
 from morec_pareto.data.split import leave_one_out  # noqa: E402
 from morec_pareto.models.recommender import build_recommender  # noqa: E402
-from morec_pareto.pipeline import eval_users, load_data  # noqa: E402
+from morec_pareto.objectives.task import eval_users  # noqa: E402
+from morec_pareto.pipeline import load_data  # noqa: E402
 from morec_pareto.report.indicators import hypervolume, nondominated_mask  # noqa: E402
+from morec_pareto.run_config import policy_from_run_config  # noqa: E402
+from morec_pareto.search.algorithms import NSGA2Search  # noqa: E402
 from morec_pareto.search.problem import PopulationEvaluator  # noqa: E402
-from morec_pareto.search.strategies import Strategy  # noqa: E402
 from morec_pareto.training.scoring import stage_data  # noqa: E402
 
 
@@ -62,23 +64,22 @@ def main() -> None:
     model.eval()
     users = eval_users(split, int(cfg.objectives.max_users), int(cfg.seed))
     valid, test = stage_data(model, split, "valid", users), stage_data(model, split, "test", users)
-    strategy = Strategy(**OmegaConf.to_container(cfg.strategy, resolve=True))
     objectives, k = tuple(summary["objectives"]), int(summary["k"])
     mask_seen, ref = bool(summary["mask_seen"]), np.asarray(summary["reference_point"], float)
+    policy = policy_from_run_config(cfg, k, mask_seen)
+    search = NSGA2Search(pop_size=int(cfg.search.pop_size), n_gen=int(cfg.search.n_gen))
     module = load_baseline_policies(args.baseline_rev)
     if module is None:
         raise SystemExit(f"git revision {args.baseline_rev} is not available")
     factories = {"before (numpy float64)": lambda policy, objs, *a: BaselineEvaluator(module, policy, objs),
                  "after (float32, pruned)": PopulationEvaluator}
-    print(f"{args.run_dir}: {strategy.name}, seed {cfg.seed}, budget {cfg.search.pop_size} x {cfg.search.n_gen}, "
+    print(f"{args.run_dir}: {summary['strategy']}, seed {cfg.seed}, budget {cfg.search.pop_size} x {cfg.search.n_gen}, "
           f"reference point {np.round(ref, 4).tolist()}")
     for label, factory in factories.items():
         search_run.PopulationEvaluator = factory
-        result = search_run.run_search(strategy, valid, objectives, ref, k=k, mask_seen=mask_seen,
-                                       pop_size=int(cfg.search.pop_size), n_gen=int(cfg.search.n_gen),
-                                       seed=int(cfg.seed), progress=False)
+        result = search_run.run_search(search, policy, valid, objectives, ref, seed=int(cfg.seed), progress=False)
         front = np.flatnonzero(nondominated_mask(result.F))
-        test_F = factory(strategy.make_policy(k, mask_seen), objectives)(result.X[front], test)
+        test_F = factory(policy, objectives)(result.X[front], test)
         print(f"  {label:<24} valid HV {hypervolume(result.F[front], ref):8.3f}  test HV {hypervolume(test_F, ref):8.3f}  "
               f"front {len(front):3d}  search {result.seconds:6.1f} s")
 

@@ -226,7 +226,8 @@ def main() -> None:
                 continue
             extra = ""
             if method == "pruned":
-                extra = f"  (table {row['table_seconds']:.1f} s once, width {row['width']}, {row['mean_survivors']:.0f} survivors/user)"
+                extra = (f"  (table {row['table_seconds']:.1f} s once, width {row['width']}, "
+                         f"{row['mean_survivors']:.0f} survivors/user)")
             elif method == "dense":
                 extra = f"  (table {row['table_seconds']:.1f} s once)"
             print(f"  {method:<7} {row['ms_per_candidate']:9.2f} ms/candidate  peak +{row['peak_extra_mib']:7.0f} MiB"

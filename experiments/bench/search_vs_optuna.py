@@ -36,17 +36,17 @@ from population_eval import DenseLoop, random_stage  # noqa: E402
 from morec_pareto.io import write_json  # noqa: E402
 from morec_pareto.ranking.policies import WeightedPolicy  # noqa: E402
 from morec_pareto.report.indicators import hypervolume, nadir_reference_point, nondominated_mask  # noqa: E402
+from morec_pareto.search.algorithms import NSGA2Search  # noqa: E402
 from morec_pareto.search.problem import PopulationEvaluator  # noqa: E402
 from morec_pareto.search.run import run_search  # noqa: E402
-from morec_pareto.search.strategies import Strategy  # noqa: E402
 
 OBJECTIVES = ("oracle_ndcg", "oracle_revenue")
 
 
 def run_ours(data, pop: int, gens: int, seed: int) -> tuple[np.ndarray, float]:
     start = time.perf_counter()
-    result = run_search(Strategy(name="weighted", policy="weighted"), data, OBJECTIVES, np.zeros(2), k=10,
-                        pop_size=pop, n_gen=gens, seed=seed, progress=False, prune=True)
+    result = run_search(NSGA2Search(pop_size=pop, n_gen=gens, prune=True), WeightedPolicy(k=10), data, OBJECTIVES,
+                        np.zeros(2), seed=seed, progress=False)
     return result.F, time.perf_counter() - start
 
 
@@ -105,7 +105,8 @@ def main() -> None:
             r["hypervolume"] = hypervolume(np.asarray(r["front"]), ref)
         seconds = np.array([r["seconds"] for r in rs])
         hv = np.array([r["hypervolume"] for r in rs])
-        table[method] = {"seconds_mean": float(seconds.mean()), "hv_mean": float(hv.mean()), "hv_sd": float(hv.std(ddof=1)) if len(hv) > 1 else 0.0,
+        table[method] = {"seconds_mean": float(seconds.mean()), "hv_mean": float(hv.mean()),
+                         "hv_sd": float(hv.std(ddof=1)) if len(hv) > 1 else 0.0,
                          "hv_per_second": float((hv / seconds).mean())}
         row = table[method]
         print(f"{method:<14} wall {row['seconds_mean']:8.1f} s  HV {row['hv_mean']:.5f} (sd {row['hv_sd']:.5f})  "

@@ -8,7 +8,8 @@ downloaded here), on ml-100k with the default model and with `experiment=ml100k_
 Seconds per epoch is what summary.json reports as `training.seconds_per_epoch` (training steps plus
 the per-epoch validation); windows per second counts training windows (sequences of max_len + 1 events)
 over the training steps alone; CPU seconds per epoch (all threads of this process) is the number to
-compare on a shared machine, where wall time depends on what else runs. Prints one line per setting and writes the numbers to `--out`
+compare on a shared machine, where wall time depends on what else runs. Prints one line per setting
+and writes the numbers to `--out`
 (default: train_speed.json beside this script).
 """
 from __future__ import annotations

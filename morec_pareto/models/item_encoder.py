@@ -20,7 +20,8 @@ class ItemEncoder(nn.Module):
 
     Tokens of item i: [id_i, category_i, tags_i, price_bucket_i], where the tags token is the mean of
     the item's tag embeddings (four tokens whatever the number of tags keeps encoding every item at
-    every step affordable); each field has its own embedding table plus a field embedding; a Transformer encoder mixes them, and the id token's output,
+    every step affordable); each field has its own embedding table plus a field embedding; a Transformer
+    encoder mixes them, and the id token's output,
     scaled by a learned gate that starts at 0, is added to the raw id embedding to give the item state.
 
     Only the id token's output is read, so the last layer runs for that one query (its keys and values
@@ -66,7 +67,8 @@ class ItemEncoder(nn.Module):
         tag_sets, tag_set = np.unique(tags, axis=0, return_inverse=True)  # distinct tag rows, each item's row
         self.register_buffer("tag_sets", torch.as_tensor(tag_sets), persistent=False)  # (S, T)
         self.register_buffer("tag_set", torch.as_tensor(tag_set.reshape(-1)), persistent=False)  # (I+1,)
-        self.register_buffer("price_bucket", torch.as_tensor(np.concatenate([pad, price_buckets(item_price, n_price_buckets)])), persistent=False)
+        buckets = np.concatenate([pad, price_buckets(item_price, n_price_buckets)])
+        self.register_buffer("price_bucket", torch.as_tensor(buckets), persistent=False)
         for table in (self.id_embedding, self.category_embedding, self.tag_embedding, self.price_embedding, self.field_embedding):
             nn.init.normal_(table.weight, std=0.02)
         with torch.no_grad():  # padding rows stay zero: "no tag" adds nothing to the tag mean

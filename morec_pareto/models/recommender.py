@@ -35,8 +35,8 @@ class Recommender(nn.Module):
             terms["attribute_gate"] = float(self.item_encoder.attribute_gate.item())
         if self.repeat_bias is not None:
             with torch.no_grad():
-                levels = torch.arange(1, len(BEHAVIOURS) + 1, device=self.repeat_bias.offset.weight.device)
-                offsets = self.repeat_bias(levels)
+                depths = torch.arange(1, len(BEHAVIOURS) + 1, device=self.repeat_bias.offset.weight.device)
+                offsets = self.repeat_bias(depths)
             terms["repeat_offsets"] = {
                 name: {"satisfaction": float(row[0]), "purchase": float(row[1])} for name, row in zip(BEHAVIOURS, offsets)
             }
@@ -44,27 +44,27 @@ class Recommender(nn.Module):
 
     def score(
         self, h_u: torch.Tensor, h_i: torch.Tensor, preference: torch.Tensor | None = None,
-        levels: torch.Tensor | None = None,
+        depths: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits (B, M, 2) of B user states (B, d) against item states (M, d) or per-row (B, M, d).
 
-        `preference` (B, n_preferences) feeds a conditioned scorer; `levels` (B, M) from
-        `history_levels` adds the repeat term when the model has one.
+        `preference` (B, n_preferences) feeds a conditioned scorer; `depths` (B, M) from
+        `history_depths` adds the repeat term when the model has one.
         """
         if h_i.dim() == 2:  # every user against the same items: the scorer's all-pairs form
             out = self.scorer.pairs(h_u, h_i, preference)
         else:
             out = self.scorer(h_u[:, None, :], h_i, None if preference is None else preference[:, None, :])
-        if self.repeat_bias is not None and levels is not None:
-            out = self.repeat_bias.add_to(out, levels)
+        if self.repeat_bias is not None and depths is not None:
+            out = self.repeat_bias.add_to(out, depths)
         return out
 
     def logits(
         self, h_u: torch.Tensor, items: torch.Tensor, preference: torch.Tensor | None = None,
-        levels: torch.Tensor | None = None,
+        depths: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """`score` against 1-based item ids (M,) or per-row items (B, M)."""
-        return self.score(h_u, self.item_encoder(items), preference, levels)
+        return self.score(h_u, self.item_encoder(items), preference, depths)
 
 def build_recommender(
     data: Interactions,
@@ -103,7 +103,7 @@ def build_recommender(
     )
     if scorer == "dot":
         pair_scorer: Scorer | DotScorer = DotScorer(d_model, n_preferences=n_preferences)
-    else:  # pair-level dropout costs a quarter of training time
+    else:  # pair-depth dropout costs a quarter of training time
         pair_scorer = Scorer(d_model, tuple(mlp_hidden), dropout=0.0, n_preferences=n_preferences)
     repeat = RepeatBias(len(BEHAVIOURS)) if repeat_bias else None
     return Recommender(item_encoder, user_encoder, pair_scorer, repeat)

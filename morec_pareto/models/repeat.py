@@ -5,21 +5,21 @@ import torch
 from torch import nn
 
 
-def history_levels(items: torch.Tensor, behaviours: torch.Tensor, n_items: int, every_prefix: bool = False) -> torch.Tensor:
+def history_depths(items: torch.Tensor, behaviours: torch.Tensor, n_items: int, every_prefix: bool = False) -> torch.Tensor:
     """Deepest behaviour each item reached in a padded sequence, as 0 (absent) or 1 + behaviour.
 
     `items` (B, L) holds 1-based ids with 0 as padding, `behaviours` (B, L) their behaviour types.
-    Returns uint8 (B, I) levels over items 1..I, or with `every_prefix` (B, L, I): the levels of the
+    Returns uint8 (B, I) depths over items 1..I, or with `every_prefix` (B, L, I): the depths of the
     prefix ending at each position (what all-position training needs).
     """
     B, L = items.shape
-    level = torch.where(items > 0, behaviours + 1, torch.zeros_like(behaviours)).to(torch.uint8)
+    depth = torch.where(items > 0, behaviours + 1, torch.zeros_like(behaviours)).to(torch.uint8)
     if not every_prefix:
         out = torch.zeros(B, n_items + 1, dtype=torch.uint8, device=items.device)
-        out.scatter_reduce_(1, items, level, reduce="amax")
+        out.scatter_reduce_(1, items, depth, reduce="amax")
         return out[:, 1:]
     out = torch.zeros(B, L, n_items + 1, dtype=torch.uint8, device=items.device)
-    out.scatter_(2, items[..., None], level[..., None])
+    out.scatter_(2, items[..., None], depth[..., None])
     for t in range(1, L):  # a running max over positions; ~40x faster than torch.cummax on CPU here
         torch.maximum(out[:, t], out[:, t - 1], out=out[:, t])
     return out[..., 1:]
@@ -43,19 +43,19 @@ class RepeatBias(nn.Module):
     # is 10 lr for them, or they would need thousands of steps to reach offsets of a few logits.
     scale = 10.0
 
-    def forward(self, levels: torch.Tensor) -> torch.Tensor:
-        """Offsets (..., n_heads) for levels (...) from `history_levels`."""
-        return self.scale * self.offset(levels.long())
+    def forward(self, depths: torch.Tensor) -> torch.Tensor:
+        """Offsets (..., n_heads) for depths (...) from `history_depths`."""
+        return self.scale * self.offset(depths.long())
 
-    def add_to(self, logits: torch.Tensor, levels: torch.Tensor, head: int | None = None) -> torch.Tensor:
+    def add_to(self, logits: torch.Tensor, depths: torch.Tensor, head: int | None = None) -> torch.Tensor:
         """`logits` with the offsets added where an item is in the sequence.
 
-        `levels` (...) gives each logit's level; `logits` is (..., n_heads), or (...) for one `head`.
+        `depths` (...) gives each logit's depth; `logits` is (..., n_heads), or (...) for one `head`.
         Only the few repeated items are touched: a dense gather over every (position, item) pair
         costs more in its backward pass than the rest of a training step.
         """
-        where = torch.nonzero(levels, as_tuple=True)
+        where = torch.nonzero(depths, as_tuple=True)
         weight = self.scale * self.offset.weight
-        rows = levels[where].long()
+        rows = depths[where].long()
         values = weight[rows] if head is None else weight[rows, head]
         return logits.index_put(where, values.to(logits.dtype), accumulate=True)  # bf16 logits under autocast

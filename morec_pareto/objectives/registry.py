@@ -1,56 +1,87 @@
-"""Objective registry: each objective maps top-K lists to one value per candidate, higher is better."""
+"""The objective registry: one explicit table of every objective, its direction and what it needs.
+
+Each objective maps top-K lists to one value per (candidate, user). The search and the report read
+`direction` (nobody negates by hand: see `search.problem.to_minimisation`) and `needs` (checked against
+the data before any work). Built-in objectives are listed in `OBJECTIVES` below; a new one plugs in
+with `register(Objective(...))`.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Literal
 
 import numpy as np
 
+from morec_pareto.objectives import revenue, satisfaction
 from morec_pareto.types import StageData
 
 # fn(lists (P, U, K), data) -> each candidate's value for each user in `data`, shape (P, U); the search
 # sums over users and divides by their number, so chunked evaluation adds up exactly, and per-user
 # values are there for paired bootstraps over users.
 ObjectiveFn = Callable[[np.ndarray, StageData], np.ndarray]
+Direction = Literal["max", "min"]
+Need = Literal["truth", "model_scores"]  # ground truth (synthetic data); the model's own scores
 
 
 @dataclass(frozen=True)
 class Objective:
-    """A registered objective with what a plot or table needs to name it."""
+    """A registered objective: how to compute it, which way is better, what it reads, how to name it."""
 
     name: str
-    kind: str  # 'satisfaction' or 'revenue'
-    label: str  # axis label; '{k}' is replaced by the list length
     fn: ObjectiveFn
-    needs_truth: bool = False
-    reads_model: bool = False  # reads the model's own scores (so no model-free value exists)
+    direction: Direction
+    label: str  # axis label; '{k}' is replaced by the list length
+    needs: frozenset[str] = frozenset()
     best: float | None = None  # the best value any list can reach, where one is known (NDCG: 1)
 
+    @property
+    def needs_truth(self) -> bool:
+        return "truth" in self.needs
 
-OBJECTIVES: dict[str, Objective] = {}
+    @property
+    def reads_model(self) -> bool:
+        """It reads the model's own scores, so no model-free value (e.g. a popularity anchor's) exists."""
+        return "model_scores" in self.needs
 
 
-def register(name: str, kind: str, label: str, needs_truth: bool = False, reads_model: bool = False,
-             best: float | None = None) -> Callable[[ObjectiveFn], ObjectiveFn]:
-    """Decorator that adds an objective function to the registry under `name`."""
+def _table(*objectives: Objective) -> dict[str, Objective]:
+    return {o.name: o for o in objectives}
 
-    def wrap(fn: ObjectiveFn) -> ObjectiveFn:
-        if name in OBJECTIVES:
-            raise ValueError(f"objective {name!r} is already registered")
-        OBJECTIVES[name] = Objective(name, kind, label, fn, needs_truth, reads_model, best)
-        return fn
 
-    return wrap
+OBJECTIVES: dict[str, Objective] = _table(
+    Objective("ndcg", satisfaction.ndcg, "max", "NDCG@{k}", best=1.0),
+    Objective("recall", satisfaction.recall, "max", "Recall@{k}", best=1.0),
+    Objective("oracle_ndcg", satisfaction.oracle_ndcg, "max", "Oracle NDCG@{k} (true P(click))",
+              frozenset({"truth"}), best=1.0),
+    Objective("expected_revenue", revenue.expected_revenue, "max", "Expected revenue@{k} (model P(buy))",
+              frozenset({"model_scores"})),
+    Objective("oracle_revenue", revenue.oracle_revenue, "max", "Expected revenue@{k} (true P(buy))",
+              frozenset({"truth"})),
+    Objective("realised_revenue", revenue.realised_revenue, "max", "Realised revenue@{k} (held-out purchases)"),
+)
+
+
+def register(objective: Objective) -> Objective:
+    """Add an objective to the table (a plug-in); names are unique."""
+    if objective.name in OBJECTIVES:
+        raise ValueError(f"objective {objective.name!r} is already registered")
+    if objective.direction not in ("max", "min"):
+        raise ValueError(f"objective {objective.name!r}: direction must be 'max' or 'min', got {objective.direction!r}")
+    OBJECTIVES[objective.name] = objective
+    return objective
 
 
 def get_objective(name: str) -> Objective:
     """Look up an objective by name; the error lists what exists."""
-    # Importing the modules registers the built-in objectives.
-    from morec_pareto.objectives import revenue, satisfaction  # noqa: F401
-
     if name not in OBJECTIVES:
         raise ValueError(f"objectives: unknown objective {name!r}; registered: {sorted(OBJECTIVES)}")
     return OBJECTIVES[name]
+
+
+def directions(names: tuple[str, ...]) -> np.ndarray:
+    """+1 for each maximised objective, -1 for each minimised one (natural units times this: higher is better)."""
+    return np.array([1.0 if get_objective(n).direction == "max" else -1.0 for n in names])
 
 
 def evaluate_lists_per_user(lists: np.ndarray, data: StageData, names: tuple[str, ...]) -> np.ndarray:

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from morec_pareto.objectives.registry import register
 from morec_pareto.types import StageData
 
 
-@register("expected_revenue", "revenue", "Expected revenue@{k} (model P(buy))", reads_model=True)
 def expected_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: sum_k price(i_k) * P_model(buy | u, i_k)."""
     buy = np.take_along_axis(data.purchase[None], lists, axis=2)
     return (buy * data.price[lists]).sum(axis=2)
 
 
-@register("oracle_revenue", "revenue", "Expected revenue@{k} (true P(buy))", needs_truth=True)
 def oracle_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: sum_k price(i_k) * P_true(buy | u, i_k)."""
     if data.true_buy is None:
@@ -23,7 +20,6 @@ def oracle_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
     return (buy * data.price[lists]).sum(axis=2)
 
 
-@register("realised_revenue", "revenue", "Realised revenue@{k} (held-out purchases)")
 def realised_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: price(target) if the held-out event is a purchase and the target is in the list."""
     hit = (lists == data.targets[None, :, None]).any(axis=2)  # (P, U)

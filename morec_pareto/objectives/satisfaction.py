@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from morec_pareto.objectives.registry import register
 from morec_pareto.types import StageData
 
 
@@ -11,20 +10,17 @@ def _discounts(k: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(k) + 2.0)
 
 
-@register("ndcg", "satisfaction", "NDCG@{k}", best=1.0)
 def ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: NDCG@K of the single held-out item: 1/log2(pos + 2) if it is in the list at pos."""
     hits = lists == data.targets[None, :, None]  # (P, U, K)
     return (hits * _discounts(lists.shape[2])).sum(axis=2)
 
 
-@register("recall", "satisfaction", "Recall@{k}", best=1.0)
 def recall(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: Recall@K (= Hit@K with one held-out item)."""
     return (lists == data.targets[None, :, None]).any(axis=2).astype(float)
 
 
-@register("oracle_ndcg", "satisfaction", "Oracle NDCG@{k} (true P(click))", needs_truth=True, best=1.0)
 def oracle_ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: DCG@K of the true click probabilities over the ideal DCG@K.
 

@@ -82,6 +82,10 @@ class RankingPolicy(ABC):
     def defaults(self) -> np.ndarray:
         return np.array([v.default for v in self.variables])
 
+    def column(self, X: np.ndarray, name: str) -> np.ndarray:
+        """One decision variable of every candidate in X (P, n_var), by name."""
+        return X[:, self.var_names.index(name)]
+
     def _check(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if X.shape[1] != len(self.variables):
@@ -100,7 +104,7 @@ class RankingPolicy(ABC):
         largest pool reaches (columns are in relevance order), so small pools cost little.
         """
         X = self._check(X)
-        pool = X[:, self.var_names.index("pool_fraction")]
+        pool = self.column(X, "pool_fraction")
         order = np.argsort(pool, kind="stable")
         n_pool = pool_size(pool, self.k, table.n_items)
         out = torch.empty((len(X), table.n_users, min(self.k, table.width)), dtype=torch.int64, device=table.item.device)
@@ -115,13 +119,14 @@ class RankingPolicy(ABC):
     def _top_columns(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
         """Columns (P, U, K) of the K best allowed items, best first, ties by column (relevance rank)."""
 
-    def _param(self, values: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        """One variable of every candidate as a float32 (P, 1, 1) tensor on the table's device."""
-        return torch.as_tensor(values, dtype=torch.float32, device=table.rel.device)[:, None, None]
+    def _param(self, X: np.ndarray, name: str, table: CandidateTable) -> torch.Tensor:
+        """Variable `name` of every candidate as a float32 (P, 1, 1) tensor on the table's device."""
+        return torch.as_tensor(self.column(X, name), dtype=torch.float32, device=table.rel.device)[:, None, None]
 
-    def _blocked(self, X_pool: np.ndarray, table: CandidateTable) -> torch.Tensor:
+    def _blocked(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
         """(P, U, S) mask of columns outside the pool's n most relevant allowed items (n >= K: lists are full)."""
-        n_pool = torch.as_tensor(pool_size(X_pool, self.k, table.n_items), device=table.item.device)  # (P,)
+        n_pool = torch.as_tensor(pool_size(self.column(X, "pool_fraction"), self.k, table.n_items),
+                                 device=table.item.device)  # (P,)
         return table.pool_rank[None] >= n_pool.to(torch.int32)[:, None, None]
 
 
@@ -178,12 +183,12 @@ class WeightedPolicy(ScoredPolicy):
 
     def combined_scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
         """The scalarised scores (P, U, S) before pooling and masking."""
-        w = self._param(X[:, 0], table)
-        sat, rev = _normalised_objectives(self._param(X[:, 2], table), X[:, 1], table)
+        w = self._param(X, "w_satisfaction", table)
+        sat, rev = _normalised_objectives(self._param(X, "temperature", table), self.column(X, "price_exponent"), table)
         return sat.mul_(w).add_(rev.mul_(1.0 - w))
 
     def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        return self.combined_scores(X, table).masked_fill_(self._blocked(X[:, 3], table), float("-inf"))
+        return self.combined_scores(X, table).masked_fill_(self._blocked(X, table), float("-inf"))
 
 
 class ParetoLayerPolicy(RankingPolicy):
@@ -204,19 +209,20 @@ class ParetoLayerPolicy(RankingPolicy):
         return torch.topk(keys, min(self.k, table.width), dim=2).indices
 
     def _keys(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        allowed = ~self._blocked(X[:, 1], table)  # (P, U, S), columns in relevance order
-        log_rev = table.log_revenue(torch.as_tensor(X[:, 0], dtype=torch.float32, device=table.rel.device))
+        allowed = ~self._blocked(X, table)  # (P, U, S), columns in relevance order
+        alpha = self.column(X, "price_exponent")
+        log_rev = table.log_revenue(torch.as_tensor(alpha, dtype=torch.float32, device=table.rel.device))
         # Items not peeled within K layers sit in layer K, after every peeled one.
         layer = torch.full(allowed.shape, self.k, dtype=torch.int64, device=allowed.device)
         remaining = allowed.clone()
         floor = torch.full(allowed.shape[:2] + (1,), float("-inf"), device=allowed.device)
         # Peel fronts: in relevance order an item is non-dominated iff its revenue beats every
         # remaining item ranked above it. K layers always cover K items, so at most K peels.
-        for level in range(self.k):
+        for depth in range(self.k):
             y = log_rev.masked_fill(~remaining, float("-inf"))
             best_above = torch.cat([floor, torch.cummax(y, dim=2).values[..., :-1]], dim=2)
             front = remaining & (y > best_above)
-            layer[front] = level
+            layer[front] = depth
             remaining &= ~front
             if bool(((layer < self.k).sum(dim=2) >= min(self.k, table.n_items)).all()):
                 break
@@ -233,8 +239,8 @@ class TchebycheffPolicy(WeightedPolicy):
     """
 
     def combined_scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        w = self._param(X[:, 0], table)
-        sat, rev = _normalised_objectives(self._param(X[:, 2], table), X[:, 1], table)
+        w = self._param(X, "w_satisfaction", table)
+        sat, rev = _normalised_objectives(self._param(X, "temperature", table), self.column(X, "price_exponent"), table)
         return torch.maximum(sat.neg_().add_(1.0).mul_(w), rev.neg_().add_(1.0).mul_(1.0 - w)).neg_()
 
 
@@ -253,10 +259,10 @@ class EpsilonConstraintPolicy(ScoredPolicy):
     )
 
     def _scores(self, X: np.ndarray, table: CandidateTable) -> torch.Tensor:
-        alpha = torch.as_tensor(X[:, 1], dtype=torch.float32, device=table.rel.device)
+        alpha = torch.as_tensor(self.column(X, "price_exponent"), dtype=torch.float32, device=table.rel.device)
         rev = table.log_revenue(alpha).sub_(table.log_revenue_max(alpha)).exp_()
-        eligible = (rev >= self._param(X[:, 0], table)).to(torch.float32)
-        return eligible.masked_fill_(self._blocked(X[:, 2], table), float("-inf"))
+        eligible = (rev >= self._param(X, "epsilon", table)).to(torch.float32)
+        return eligible.masked_fill_(self._blocked(X, table), float("-inf"))
 
 
 POLICIES: dict[str, type[RankingPolicy]] = {

@@ -23,6 +23,7 @@ import torch
 from morec_pareto.ranking.table import CandidateTable, concat_tables, item_columns, make_table, pack
 from morec_pareto.types import StageData
 
+
 # Mixes (rank, lb, lq), on per-user standardised scales, whose top-K items form the reference set.
 def _count(mask: torch.Tensor) -> torch.Tensor:
     """Sum a (U, R, N) bool mask over R (the dominators) as int16: the fast reduction on the CPU."""

@@ -26,7 +26,6 @@ import torch
 
 from morec_pareto.types import StageData
 
-
 _NOWHERE = torch.iinfo(torch.int32).max  # pool rank of a column that may never enter a list
 
 
@@ -57,11 +56,11 @@ class CandidateTable:
     def width(self) -> int:
         return self.item.shape[1]
 
-    def rows(self, sl: slice) -> "CandidateTable":
+    def rows(self, sl: slice) -> CandidateTable:
         """The table of a slice of users."""
         return replace(self, **{name: getattr(self, name)[sl] for name in _USER_FIELDS})
 
-    def head(self, width: int) -> "CandidateTable":
+    def head(self, width: int) -> CandidateTable:
         """The first `width` columns (the most relevant ones): every column a pool of that size can reach."""
         return replace(self, **{name: getattr(self, name)[:, :width] for name in _COLUMN_FIELDS})
 

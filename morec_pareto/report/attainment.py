@@ -4,7 +4,7 @@ from __future__ import annotations
 import moocore
 import numpy as np
 
-from morec_pareto.report.indicators import to_minimisation
+from morec_pareto.search.signs import to_minimisation
 
 SURFACES = ("best", "median", "worst")
 

@@ -9,7 +9,13 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from morec_pareto.report.indicators import (
-    best_point_share, hypervolume, igd_plus, nadir_reference_point, nondominated_mask, normalise, reference_front,
+    best_point_share,
+    hypervolume,
+    igd_plus,
+    nadir_reference_point,
+    nondominated_mask,
+    normalise,
+    reference_front,
     share_stay_nondominated,
 )
 from morec_pareto.report.io import RunRecord, find_runs, load_run
@@ -108,10 +114,7 @@ def _check_comparable(runs: list[RunRecord]) -> tuple[tuple[str, ...], int]:
 
 def group_values(run: RunRecord, by: tuple[str, ...]) -> dict[str, object]:
     """A run's grouping keys: strategy, data and each `by` key looked up in its resolved config."""
-    strategy = run.summary["strategy"]
-    if run.config is not None:
-        strategy = OmegaConf.select(run.config, "strategy.name", default=strategy)
-    values: dict[str, object] = {"strategy": strategy, "data": run.summary["data"]}
+    values: dict[str, object] = {"strategy": run.summary["strategy"], "data": run.summary["data"]}
     for key in by:
         value = _MISSING if run.config is None else OmegaConf.select(run.config, key, default=_MISSING)
         if value is _MISSING:

@@ -9,7 +9,8 @@ from pymoo.mcdm.high_tradeoff import HighTradeoffPoints
 from pymoo.mcdm.pseudo_weights import PseudoWeights
 
 from morec_pareto.report.collect import VALID, Collection
-from morec_pareto.report.indicators import nondominated_mask, to_minimisation
+from morec_pareto.report.indicators import nondominated_mask
+from morec_pareto.search.signs import to_minimisation
 
 METHODS = ("knee", "pseudo_weights")
 
@@ -79,6 +80,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_")
 
 
+def _selection(run_name: str) -> list[str]:
+    """Defaults lines that select a run's parts: its preset, or for a mix (`loss+ranking+search`) each group."""
+    if "+" not in run_name:
+        return [f"  - override /strategy: {run_name}"]
+    loss, ranking, search = run_name.split("+")
+    return [f"  - override /loss: {loss}", f"  - override /ranking: {ranking}", f"  - override /search: {search}"]
+
+
 def overlay_yaml(choice: pd.Series, var_names: list[str], source: str) -> str:
     """A `# @package _global_` experiment overlay that selects the strategy and pins the chosen point."""
     lines = [
@@ -90,7 +99,7 @@ def overlay_yaml(choice: pd.Series, var_names: list[str], source: str) -> str:
         f"{choice['test_revenue']:.6g}.",
         "# It selects the strategy and holds the ranking variables under `policy_point` (name -> value).",
         "defaults:",
-        f"  - override /strategy: {choice['strategy']}",
+        *_selection(str(choice["strategy"])),
         "",
         f"seed: {int(choice['seed'])}  # (int) seed of the run the point comes from",
         "policy_point:  # (dict) ranking-policy decision variables of the chosen point",

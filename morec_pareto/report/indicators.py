@@ -1,6 +1,6 @@
 """Front indicators in natural units (higher is better): non-dominated filter, hypervolume, IGD+.
 
-pymoo minimises, so objectives are negated here and only here (`to_minimisation`).
+pymoo minimises: the sign convention is the search's (`search.signs.to_minimisation`).
 """
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from pymoo.indicators.hv import HV
 from pymoo.indicators.igd_plus import IGDPlus
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-
-def to_minimisation(F: np.ndarray) -> np.ndarray:
-    """Maximised objectives in natural units -> pymoo's minimisation convention."""
-    return -np.asarray(F, dtype=float)
+from morec_pareto.search.signs import to_minimisation
 
 
 def nondominated_mask(F: np.ndarray) -> np.ndarray:

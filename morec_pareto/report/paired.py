@@ -17,11 +17,12 @@ from omegaconf import OmegaConf
 from morec_pareto.data.split import leave_one_out
 from morec_pareto.io import write_json
 from morec_pareto.models.recommender import build_recommender
-from morec_pareto.pipeline import eval_users, load_data
+from morec_pareto.objectives.task import eval_users
+from morec_pareto.pipeline import load_data
 from morec_pareto.report.bootstrap import hv_difference_ci, per_user_objectives
 from morec_pareto.report.collect import ReportError
 from morec_pareto.report.io import RunRecord, load_run
-from morec_pareto.search.strategies import Strategy
+from morec_pareto.run_config import policy_from_run_config, trains_several_models
 from morec_pareto.training.scoring import stage_data
 
 
@@ -38,7 +39,7 @@ def _load(path: Path) -> tuple[RunRecord, dict]:
 def _check_same_model(a: tuple[RunRecord, dict], b: tuple[RunRecord, dict]) -> None:
     (run_a, model_a), (run_b, model_b) = a, b
     for run in (run_a, run_b):
-        if OmegaConf.select(run.config, "strategy.training") in ("conditioned", "retrain"):
+        if trains_several_models(run.config):
             raise ReportError(f"{run.path}: strategy trains several models; a per-user bootstrap needs one fixed model")
     if OmegaConf.to_container(run_a.config.data) != OmegaConf.to_container(run_b.config.data):
         raise ReportError(f"{run_b.path}: data config differs from {run_a.path}")
@@ -62,9 +63,8 @@ def paired_bootstrap(path_a: Path, path_b: Path, stage: str = "test", n_resample
     objectives = tuple(run_a.summary["objectives"])
     per_user = []
     for run in (run_a, b[0]):
-        strategy = Strategy(**OmegaConf.to_container(run.config.strategy, resolve=True))
         mask_seen = bool(run.summary.get("mask_seen", True))
-        policy = strategy.make_policy(int(run.summary["k"]), mask_seen)
+        policy = policy_from_run_config(run.config, int(run.summary["k"]), mask_seen)
         X = run.front[list(policy.var_names)].to_numpy(float)
         per_user.append(per_user_objectives(policy, X, data, objectives))
     ref = np.asarray(run_a.summary["reference_point"], dtype=float)

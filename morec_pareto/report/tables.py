@@ -122,7 +122,8 @@ def to_markdown(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.
     ref = ", ".join(f"{v:.4g}" for v in reference_point)
     lines = ["# Run comparison", "", *table(header, body), "",
              f"Hypervolume (HV) against the reference point ({ref}), {source}. Best-pt share: the share of a "
-             "front's HV its single best point carries (near 1, HV ranks fronts by one extreme point). IGD+ (lower is better) against the "
+             "front's HV its single best point carries (near 1, HV ranks fronts by one extreme point). "
+             "IGD+ (lower is better) against the "
              "non-dominated union of all runs' fronts, on objectives divided by that front's range. IQR: "
              "interquartile range; CI: Student-t 95% interval of the mean over seeds. Bold: best median, "
              "significantly better than every other group (Holm, alpha 0.05).",
@@ -162,6 +163,7 @@ def to_latex(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.nda
     if t_rows:
         lines += [r"\begin{table}[t]", r"\centering", r"\caption{Pairwise two-sided tests (Wilcoxon signed-rank "
                   r"when seeds are paired, else Mann-Whitney U), Holm-corrected per metric; A12: Vargha-Delaney "
-                  r"effect size of A over B. " + tex_escape(power_note(tests)) + "}", r"\label{tab:report-tests}", r"\resizebox{\textwidth}{!}{%",
+                  r"effect size of A over B. " + tex_escape(power_note(tests)) + "}", r"\label{tab:report-tests}",
+                  r"\resizebox{\textwidth}{!}{%",
                   *tabular(t_head, [[tex_escape(c) for c in r] for r in t_rows]), "}", r"\end{table}"]
     return "\n".join(lines) + "\n"

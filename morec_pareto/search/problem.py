@@ -11,9 +11,9 @@ from morec_pareto.objectives.registry import evaluate_lists_per_user
 from morec_pareto.ranking.policies import RankingPolicy
 from morec_pareto.ranking.prune import pruned_table
 from morec_pareto.ranking.table import CandidateTable, dense_table
-from morec_pareto.report.indicators import to_minimisation
-from morec_pareto.search.sources import ScoreSource
-from morec_pareto.types import StageData
+from morec_pareto.scoring.sources import ScoreSource
+from morec_pareto.search.signs import to_minimisation
+from morec_pareto.types import Stage, StageData, held_out_stage
 
 
 class PopulationEvaluator:
@@ -97,13 +97,13 @@ def candidate_space(policy: RankingPolicy, source: ScoreSource) -> tuple[tuple[s
 
 
 def evaluate_candidates(
-    evaluator: PopulationEvaluator, source: ScoreSource, X: np.ndarray, stage: str = "valid",
+    evaluator: PopulationEvaluator, source: ScoreSource, X: np.ndarray, stage: str | Stage = Stage.VALID,
     objectives: tuple[str, ...] | None = None,
 ) -> np.ndarray:
     """Mean objectives (P, n_obj) of candidates X on `stage`; one batched pass per model-side weight level."""
     X = np.atleast_2d(np.asarray(X, dtype=float))
     names = evaluator.objectives if objectives is None else tuple(objectives)
-    which = 0 if stage == "valid" else 1
+    which = 0 if held_out_stage(stage) is Stage.VALID else 1
     if not source.n_levels:
         return evaluator(X, source.stages(0)[which], names)
     level_ids = source.level_index(X[:, 0])
@@ -130,7 +130,7 @@ class RankingProblem(Problem):
     def _evaluate(self, X: np.ndarray, out: dict, *args, **kwargs) -> None:
         F = evaluate_candidates(self.evaluator, self.source, X)
         self.log.append((np.array(X, dtype=float), F))
-        out["F"] = to_minimisation(F)
+        out["F"] = to_minimisation(F, self.evaluator.objectives)
 
     def __getstate__(self) -> dict:
         # Checkpoints hold the search state, not the score tables or models (re-attached on resume).

@@ -1,4 +1,4 @@
-"""Run a strategy on a cached stage: NSGA-II (pymoo) or a weight grid, with history and checkpoints."""
+"""Run a search method on cached score tables: NSGA-II (pymoo), a weight grid or random candidates; history, checkpoints."""
 from __future__ import annotations
 
 import os
@@ -10,16 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.operators.crossover.sbx import SBX
-from pymoo.operators.mutation.pm import PM
-from pymoo.operators.sampling.lhs import LHS
 from pymoo.termination import get_termination
 from tqdm.auto import tqdm
 
+from morec_pareto.ranking.policies import RankingPolicy
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
+from morec_pareto.scoring.sources import FixedSource, ScoreSource
+from morec_pareto.search.algorithms import FixedBatches, NSGA2Search, SearchMethod
 from morec_pareto.search.problem import PopulationEvaluator, RankingProblem
-from morec_pareto.search.sources import FixedSource, ScoreSource
-from morec_pareto.search.strategies import Strategy, weight_grid
 from morec_pareto.types import StageData
 
 
@@ -55,67 +53,33 @@ def _save_checkpoint(path: Path, algorithm: NSGA2) -> None:
 
 
 def run_search(
-    strategy: Strategy,
+    search: SearchMethod,
+    policy: RankingPolicy,
     source: ScoreSource | StageData,
     objectives: tuple[str, ...],
     reference_point: np.ndarray,
-    k: int = 10,
-    mask_seen: bool = True,
-    pop_size: int = 40,
-    n_gen: int = 25,
     seed: int = 0,
     checkpoint: Path | None = None,
     progress: bool = True,
     device: torch.device | str = "cpu",
-    prune: bool = True,
+    label: str = "",
 ) -> SearchResult:
-    """Search the strategy's candidates on validation with a budget of pop_size * n_gen evaluations.
+    """Search the policy's candidates on validation with a budget of pop_size * n_gen evaluations.
 
     `source` serves the cached score tables (a plain StageData means one fixed model). With
-    `checkpoint`, the NSGA-II state is saved after every generation and an existing checkpoint is
-    resumed from, so a killed run continues where it stopped. Candidates are ranked on `device`, on
-    tables pruned to each user's K-skyband when `prune` (same fronts, see `ranking.prune`).
+    `checkpoint` (NSGA-II), the search state is saved after every generation and an existing checkpoint
+    is resumed from, so a killed run continues where it stopped. Candidates are ranked on `device`, on
+    tables pruned to each user's K-skyband when `search.prune` (same fronts, see `ranking.prune`).
     """
     if isinstance(source, StageData):
         source = FixedSource(source, source)
-    policy = strategy.make_policy(k, mask_seen)
-    problem = RankingProblem(PopulationEvaluator(policy, objectives, device, prune), source)
+    problem = RankingProblem(PopulationEvaluator(policy, objectives, device, search.prune), source)
     start = time.perf_counter()
-    history: list[dict[str, float]] = []
-    bar = tqdm(total=n_gen, desc=f"search:{strategy.name}", unit="gen", disable=not progress)
-    if strategy.sampler in ("weight_grid", "random"):
-        if strategy.sampler == "weight_grid":
-            if source.n_levels:
-                raise ValueError(f"strategy {strategy.name}: a weight grid needs a single model (training weighted or mgda)")
-            X_all = weight_grid(policy, pop_size * n_gen)
-        else:
-            X_all = np.random.default_rng(seed).uniform(problem.xl, problem.xu, size=(pop_size * n_gen, problem.n_var))
-        for gen in range(n_gen):
-            problem.evaluate(X_all[gen * pop_size : (gen + 1) * pop_size])
-            history.append(_history_row(problem, gen + 1, reference_point))
-            bar.update(1)
+    bar = tqdm(total=search.n_gen, desc=f"search:{label or search.name}", unit="gen", disable=not progress)
+    if isinstance(search, FixedBatches):
+        history = _run_fixed(search, problem, policy, source, seed, reference_point, bar)
     else:
-        algorithm = None
-        if checkpoint is not None and checkpoint.exists():
-            with open(checkpoint, "rb") as fh:
-                algorithm = pickle.load(fh)
-            algorithm.problem.source = source
-            algorithm.problem.evaluator = problem.evaluator  # this run's device and pruning
-            problem = algorithm.problem
-            history = list(algorithm.morec_history)
-            bar.update(len(history))
-        if algorithm is None:
-            algorithm = NSGA2(pop_size=pop_size, sampling=LHS(), crossover=SBX(prob=0.9, eta=15),
-                              mutation=PM(eta=20), eliminate_duplicates=True)
-            algorithm.setup(problem, termination=get_termination("n_gen", n_gen), seed=seed, verbose=False)
-            algorithm.morec_history = []
-        while algorithm.has_next():
-            algorithm.next()
-            history.append(_history_row(problem, algorithm.n_gen - 1, reference_point))
-            algorithm.morec_history = history
-            if checkpoint is not None:
-                _save_checkpoint(checkpoint, algorithm)
-            bar.update(1)
+        problem, history = _run_nsga2(search, problem, source, seed, checkpoint, reference_point, bar)
     bar.close()
     generation = np.concatenate([np.full(len(x), g + 1) for g, (x, _) in enumerate(problem.log)])
     return SearchResult(
@@ -123,3 +87,41 @@ def run_search(
         generation=generation, history=history, var_names=problem.var_names,
         seconds=time.perf_counter() - start, table_seconds=problem.evaluator.table_seconds,
     )
+
+
+def _run_fixed(search: FixedBatches, problem: RankingProblem, policy: RankingPolicy, source: ScoreSource, seed: int,
+               reference_point: np.ndarray, bar: tqdm) -> list[dict[str, float]]:
+    """Evaluate the method's fixed candidates a generation (pop_size) at a time."""
+    X_all = search.candidates(policy, problem.xl, problem.xu, source.n_levels, seed)
+    history = []
+    for gen in range(search.n_gen):
+        problem.evaluate(X_all[gen * search.pop_size : (gen + 1) * search.pop_size])
+        history.append(_history_row(problem, gen + 1, reference_point))
+        bar.update(1)
+    return history
+
+
+def _run_nsga2(search: NSGA2Search, problem: RankingProblem, source: ScoreSource, seed: int, checkpoint: Path | None,
+               reference_point: np.ndarray, bar: tqdm) -> tuple[RankingProblem, list[dict[str, float]]]:
+    """NSGA-II generation by generation, resuming from and saving to `checkpoint` when given."""
+    algorithm, history = None, []
+    if checkpoint is not None and checkpoint.exists():
+        with open(checkpoint, "rb") as fh:
+            algorithm = pickle.load(fh)
+        algorithm.problem.source = source
+        algorithm.problem.evaluator = problem.evaluator  # this run's device and pruning
+        problem = algorithm.problem
+        history = list(algorithm.morec_history)
+        bar.update(len(history))
+    if algorithm is None:
+        algorithm = search.algorithm()
+        algorithm.setup(problem, termination=get_termination("n_gen", search.n_gen), seed=seed, verbose=False)
+        algorithm.morec_history = []
+    while algorithm.has_next():
+        algorithm.next()
+        history.append(_history_row(problem, algorithm.n_gen - 1, reference_point))
+        algorithm.morec_history = history
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, algorithm)
+        bar.update(1)
+    return problem, history

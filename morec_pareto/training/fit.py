@@ -1,26 +1,21 @@
 """Train the recommender end to end on a weighted sum of objective losses, all positions in one pass."""
 from __future__ import annotations
 
-import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from morec_pareto.data.split import training_windows
 from morec_pareto.device import model_device
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.models.recommender import Recommender
-from morec_pareto.models.repeat import history_levels
 from morec_pareto.training.allocator import keep_freed_memory
-from morec_pareto.training.gradients import mgda_ub_loss
-from morec_pareto.training.losses import revenue_loss, satisfaction_loss
 from morec_pareto.training.scoring import score_matrix
-from morec_pareto.types import PURCHASE, Split
+from morec_pareto.training.steps import EpochRunner, autocast_for
+from morec_pareto.types import Split
 
 
 @dataclass
@@ -40,83 +35,6 @@ class FitResult:
         return self.train_seconds / max(1, self.epochs_run)
 
 
-def batch_losses(
-    model: Recommender,
-    windows: torch.Tensor,
-    behaviours: torch.Tensor,
-    price: torch.Tensor,
-    n_negatives: int,
-    generator: torch.Generator,
-    preference: torch.Tensor | None = None,
-    full_softmax: bool = True,
-) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """Both objective losses of one batch of windows (B, L+1); every position predicts the next event.
-
-    `price` (I+1,) holds prices normalised to mean 1 at index item+1. `preference` (B, n_obj) is fed to
-    a preference-conditioned scorer. Returns the losses and the user states they share, (N, d).
-    With `full_softmax`, the satisfaction loss adds a cross-entropy over
-    every item on the scorer's bilinear (GMF) part: many negatives matter more than depth, and only
-    that part is cheap enough to score against all items. A scorer without a deep path (`DotScorer`)
-    is bilinear throughout: its satisfaction loss is then that full cross-entropy alone (SASRec's loss).
-    Negatives are drawn from `generator` on the CPU (the same draws on every device) and moved to the
-    device of `windows`, where everything else runs.
-    """
-    inputs, targets = windows[:, :-1], windows[:, 1:]
-    states = model.user_encoder(inputs, behaviours[:, :-1])  # (B, L, d)
-    valid = (targets > 0) & (inputs > 0)
-    rows = valid.nonzero(as_tuple=True)[0]
-    h_u = states[valid]  # (N, d)
-    pos = targets[valid]  # (N,)
-    bought = behaviours[:, 1:][valid] == PURCHASE
-    n_items = len(price) - 1
-    device = windows.device
-    neg = torch.randint(1, n_items + 1, (n_negatives,), generator=generator).to(device)  # (M,) shared negatives
-    if full_softmax:
-        h_every = model.item_encoder(torch.arange(1, n_items + 1, device=device))  # (I, d)
-        h_pos, h_neg = h_every[pos - 1], h_every[neg - 1]
-    else:
-        uniq, inverse = torch.unique(torch.cat([pos, neg]), return_inverse=True)
-        h_all = model.item_encoder(uniq)
-        h_pos, h_neg = h_all[inverse[: len(pos)]], h_all[inverse[len(pos):]]
-    pref_rows = None if preference is None else preference[rows]
-    pos_logits = model.scorer(h_u, h_pos, pref_rows)  # (N, 2)
-    neg_logits = model.scorer.pairs(h_u, h_neg, pref_rows)  # (N, M, 2)
-    levels = None
-    if model.repeat_bias is not None:
-        levels = history_levels(inputs, behaviours[:, :-1], n_items, every_prefix=True)[valid]  # (N, I) uint8
-        pos_logits = model.repeat_bias.add_to(pos_logits, levels.gather(1, (pos - 1)[:, None])[:, 0])
-        neg_logits = model.repeat_bias.add_to(neg_logits, levels[:, neg - 1])
-    accidental = neg[None, :] == pos[:, None]
-    if full_softmax and not model.scorer.has_deep_path:
-        satisfaction = F.cross_entropy(_full_logits(model, h_u, h_every, levels, pref_rows), pos - 1)
-    else:
-        satisfaction = satisfaction_loss(pos_logits[:, 0], neg_logits[..., 0], accidental)
-        if full_softmax:
-            satisfaction = satisfaction + F.cross_entropy(_full_logits(model, h_u, h_every, levels), pos - 1)
-    losses = {
-        "satisfaction": satisfaction,
-        "revenue": revenue_loss(pos_logits[:, 1], neg_logits[..., 1], bought, price[pos], price[neg], accidental),
-    }
-    return losses, h_u
-
-
-def _full_logits(
-    model: Recommender, h_u: torch.Tensor, h_every: torch.Tensor, levels: torch.Tensor | None,
-    preference: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Satisfaction logits (N, I) of user states (N, d) against every item on the scorer's bilinear part.
-
-    `preference` reaches only a scorer without a deep path, whose bilinear part is its whole head.
-    """
-    if preference is None:
-        every_logits = model.scorer.bilinear(h_u, h_every)
-    else:
-        every_logits = model.scorer.bilinear(h_u, h_every, preference=preference)
-    if levels is not None:
-        every_logits = model.repeat_bias.add_to(every_logits, levels, head=0)
-    return every_logits
-
-
 def validation_metrics(
     model: Recommender, split: Split, users: np.ndarray | None = None, preference: np.ndarray | None = None,
 ) -> dict[str, float]:
@@ -134,22 +52,6 @@ def _lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return 0.5 * (1.0 + float(np.cos(np.pi * progress)))
-
-
-def _diverged(what: str, epoch: int) -> str:
-    """The one-line error of a diverged training run; `epoch` is 0-based, as in FitResult.best_epoch."""
-    return f"training diverged: {what} at epoch {epoch}; lower train.lr or check the data"
-
-
-def _autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
-    """A context for the forward pass and losses at `train.precision` on `device` (a new one per use)."""
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    if precision != "bf16":
-        raise ValueError(f"train.precision must be fp32 or bf16, got {precision!r}")
-    if device.type != "cuda":
-        raise ValueError(f"train.precision=bf16 needs a CUDA device, the model is on {device}; use train.precision=fp32")
-    return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
 
 
 def fit(
@@ -185,80 +87,37 @@ def fit(
     Training runs on the model's device (move the model first). `precision` fp32, or bf16: forward
     and losses under bfloat16 autocast, CUDA only (weights, optimiser and validation stay fp32).
     """
-    unknown = set(loss_weights) - {"satisfaction", "revenue"}
-    if unknown:
-        raise ValueError(f"train.loss_weights has unknown objective(s) {sorted(unknown)}; use satisfaction, revenue")
-    if method not in ("weighted", "mgda", "conditioned"):
-        raise ValueError(f"train.method must be weighted, mgda or conditioned, got {method!r}")
+    _check_settings(loss_weights, method, model, lr_schedule)
     conditioned = method == "conditioned"
-    if conditioned != bool(model.scorer.n_preferences):
-        raise ValueError("train.method=conditioned needs a preference-conditioned scorer (model.n_preferences=2) and only it")
     eval_preference = np.array([1.0, 0.0]) if conditioned else None
     device = model_device(model)
-    _autocast(precision, device)  # a bad precision fails before any work
+    autocast_for(precision, device)  # a bad precision fails before any work
     if device.type == "cpu":
         keep_freed_memory()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    generator = torch.Generator().manual_seed(seed)
-    max_len = model.user_encoder.max_len
-    _, windows, behaviours = training_windows(split, max_len)
-    windows_t, behaviours_t = torch.as_tensor(windows, device=device), torch.as_tensor(behaviours, device=device)
-    price = split.data.item_price / split.data.item_price.mean()
-    price_t = torch.as_tensor(np.concatenate([[0.0], price]), dtype=torch.float32, device=device)
+    runner = EpochRunner.of(split, model, device, batch_size, n_negatives, full_softmax, dirichlet_alpha, precision,
+                            torch.Generator().manual_seed(seed))
     eval_users = np.arange(split.sequences.n_users)
     if len(eval_users) > max_eval_users:
         eval_users = np.sort(rng.choice(eval_users, max_eval_users, replace=False))
-    if lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"train.lr_schedule must be constant or cosine, got {lr_schedule!r}")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    steps_per_epoch = -(-len(windows) // batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: _lr_factor(step, steps_per_epoch, epochs * steps_per_epoch, lr_schedule)
-    )
+    steps_per_epoch = -(-runner.n_windows // batch_size)
+    optimizer, scheduler = _optimiser(model, lr, weight_decay, steps_per_epoch, epochs, lr_schedule)
     result = FitResult(best_epoch=-1, best_valid_ndcg=-1.0, epochs_run=0, train_seconds=0.0)
     best_state = copy.deepcopy(model.state_dict())
     bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
-        order = rng.permutation(len(windows))
-        totals = {"satisfaction": torch.zeros((), dtype=torch.float64, device=device),
-                  "revenue": torch.zeros((), dtype=torch.float64, device=device)}
-        # A step bar inside the epoch bar, on long epochs only: large data shows it is alive.
-        steps = tqdm(range(0, len(order), batch_size), desc=f"epoch {epoch}", unit="step", leave=False,
-                     disable=not progress or steps_per_epoch < 200, mininterval=5.0)
-        for b in steps:
-            idx = torch.as_tensor(order[b : b + batch_size], device=device)
-            preference = None
-            if conditioned:
-                lam = torch.distributions.Dirichlet(torch.full((2,), float(dirichlet_alpha))).sample().to(device)
-                preference = lam.expand(len(idx), 2)
-            with _autocast(precision, device):
-                losses, states = batch_losses(model, windows_t[idx], behaviours_t[idx], price_t, n_negatives,
-                                              generator, preference=preference, full_softmax=full_softmax)
-            if method == "mgda":
-                loss, _ = mgda_ub_loss(losses, states)
-            elif conditioned:
-                loss = lam[0] * losses["satisfaction"] + lam[1] * losses["revenue"]
-            else:
-                loss = sum(loss_weights.get(k, 0.0) * v for k, v in losses.items())
-            if not torch.isfinite(loss):
-                raise FloatingPointError(_diverged(f"non-finite loss ({loss.item()})", epoch))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            for k, v in losses.items():
-                totals[k] += v.detach().double() * (len(idx) / len(order))  # no per-step device sync
-        totals = {k: float(v) for k, v in totals.items()}
-        if not all(torch.isfinite(p).all() for p in model.parameters()):  # a finite loss with an inf gradient
-            raise FloatingPointError(_diverged("non-finite weights", epoch))
+        steps = tqdm(range(0, runner.n_windows, batch_size), desc=f"epoch {epoch}", unit="step", leave=False,
+                     disable=not progress or steps_per_epoch < 200, mininterval=5.0)  # alive on large data
+        totals = runner.train_epoch(model, rng.permutation(runner.n_windows), steps, optimizer, scheduler, method,
+                                    loss_weights, epoch)
         valid = validation_metrics(model, split, eval_users, eval_preference)
         result.train_seconds += time.perf_counter() - start
         result.epochs_run = epoch + 1
-        record = {"epoch": epoch, **{f"loss_{k}": v for k, v in totals.items()}, "valid_ndcg@10": valid["ndcg@10"]}
-        result.history.append(record)
+        result.history.append({"epoch": epoch, **{f"loss_{k}": v for k, v in totals.items()},
+                               "valid_ndcg@10": valid["ndcg@10"]})
         bar.set_postfix(loss=f"{totals['satisfaction']:.3f}", ndcg10=f"{valid['ndcg@10']:.4f}")
         if np.isfinite(valid["ndcg@10"]) and valid["ndcg@10"] > result.best_valid_ndcg:  # NaN is never best
             result.best_epoch, result.best_valid_ndcg = epoch, valid["ndcg@10"]
@@ -272,3 +131,26 @@ def fit(
     model.eval()
     result.learned = model.learned_terms()
     return result
+
+
+def _optimiser(model: Recommender, lr: float, weight_decay: float, steps_per_epoch: int, epochs: int,
+               lr_schedule: str) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW and its per-step learning-rate schedule (constant, or warm-up then cosine)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: _lr_factor(step, steps_per_epoch, epochs * steps_per_epoch, lr_schedule)
+    )
+    return optimizer, scheduler
+
+
+def _check_settings(loss_weights: dict[str, float], method: str, model: Recommender, lr_schedule: str) -> None:
+    """One-line errors for training settings that do not fit together, before any work."""
+    unknown = set(loss_weights) - {"satisfaction", "revenue"}
+    if unknown:
+        raise ValueError(f"train.loss_weights has unknown objective(s) {sorted(unknown)}; use satisfaction, revenue")
+    if method not in ("weighted", "mgda", "conditioned"):
+        raise ValueError(f"train.method must be weighted, mgda or conditioned, got {method!r}")
+    if (method == "conditioned") != bool(model.scorer.n_preferences):
+        raise ValueError("train.method=conditioned needs a preference-conditioned scorer (model.n_preferences=2) and only it")
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"train.lr_schedule must be constant or cosine, got {lr_schedule!r}")

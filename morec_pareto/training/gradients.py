@@ -9,7 +9,8 @@ def min_norm_weights(grads: list[torch.Tensor]) -> torch.Tensor:
     """Convex weights a minimising ||sum_k a_k g_k||^2 (Desideri's MGDA; Sener & Koltun 2018).
 
     Two gradients have the closed form a_1 = clip((g_2 - g_1).g_2 / ||g_1 - g_2||^2, 0, 1); more solve
-    the quadratic programme on the simplex over the Gram matrix with scipy's SLSQP. The combined direction sum_k a_k g_k is a common descent direction
+    the quadratic programme on the simplex over the Gram matrix with scipy's SLSQP. The combined direction
+    sum_k a_k g_k is a common descent direction
     of every objective, or zero at a Pareto-stationary point.
     """
     flat = torch.stack([g.reshape(-1) for g in grads]).double()  # (K, P)

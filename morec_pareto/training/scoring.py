@@ -9,8 +9,8 @@ import torch
 from morec_pareto.data.split import padded_history, seen_matrix
 from morec_pareto.device import model_device
 from morec_pareto.models.recommender import Recommender
-from morec_pareto.models.repeat import history_levels
-from morec_pareto.types import PURCHASE, ScoreTable, Split, StageData
+from morec_pareto.models.repeat import history_depths
+from morec_pareto.types import PURCHASE, ScoreTable, Split, Stage, StageData, held_out_stage
 
 # Stands in for a non-finite relevance logit: below any real logit, and exp((floor - max r) / tau) is 0, not NaN.
 RELEVANCE_FLOOR = -1e30
@@ -72,8 +72,8 @@ def score_matrix(
         pref = None
         if preference is not None:
             pref = torch.as_tensor(preference, dtype=torch.float32, device=device).expand(len(chunk), -1)
-        levels = history_levels(items_t, behaviours_t, n_items) if model.repeat_bias is not None else None
-        logits = model.score(h_u, h_items, pref, levels)  # (B, I, 2)
+        depths = history_depths(items_t, behaviours_t, n_items) if model.repeat_bias is not None else None
+        logits = model.score(h_u, h_items, pref, depths)  # (B, I, 2)
         out[:, start : start + len(chunk)] = logits[..., list(heads)].permute(2, 0, 1).float().cpu().numpy()
     model.train(was_training)
     return out
@@ -86,7 +86,7 @@ def score_table(
     users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
     relevance, purchase = _heads(score_matrix(model, split, stage, users, preference=preference))
     return ScoreTable(
-        stage=stage, relevance=relevance, purchase=purchase,
+        stage=held_out_stage(stage), relevance=relevance, purchase=purchase,
         targets=split.targets(stage)[users], seen=seen_matrix(split, stage, users),
     )
 
@@ -97,7 +97,7 @@ def stage_data(
     """The cached inputs of ranking and objectives for `stage`: score table plus ground truth when known."""
     users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
     table = score_table(model, split, stage, users, preference)
-    end = split.sequences.offsets[1:][users] - (2 if stage == "valid" else 1)
+    end = split.target_rows(stage)[users]
     truth = split.data.truth
     return StageData(
         relevance=table.relevance, purchase=table.purchase, seen=table.seen, targets=table.targets,
@@ -116,7 +116,7 @@ def rescore_stages(
     Only the two heads' scores change; histories, targets and ground truth are shared with `base`.
     """
     pair = []
-    for stage, data in zip(("valid", "test"), base):
+    for stage, data in zip((Stage.VALID, Stage.TEST), base):
         relevance, purchase = _heads(score_matrix(model, split, stage, users, preference=preference))
         pair.append(replace(data, relevance=relevance, purchase=purchase))
     return pair[0], pair[1]

@@ -10,7 +10,12 @@ import pandas as pd
 
 from morec_pareto.data.readers.cache import cached
 from morec_pareto.data.readers.fields import (
-    check_options, map_behaviour, parse_timestamp, parse_tokens, resolve_thresholds, suggest,
+    check_options,
+    map_behaviour,
+    parse_timestamp,
+    parse_tokens,
+    resolve_thresholds,
+    suggest,
 )
 from morec_pareto.data.readers.preprocess import ItemTable, RawLog, build_interactions
 from morec_pareto.data.readers.prices import price_model_args

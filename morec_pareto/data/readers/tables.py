@@ -9,7 +9,13 @@ import pandas as pd
 
 from morec_pareto.data.readers.cache import cached
 from morec_pareto.data.readers.fields import (
-    check_options, map_behaviour, parse_timestamp, parse_tokens, require_column, resolve_thresholds, split_tokens,
+    check_options,
+    map_behaviour,
+    parse_timestamp,
+    parse_tokens,
+    require_column,
+    resolve_thresholds,
+    split_tokens,
     suggest,
 )
 from morec_pareto.data.readers.preprocess import ItemTable, RawLog, build_interactions

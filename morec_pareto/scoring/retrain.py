@@ -1,15 +1,21 @@
 """Training-time weights searched by NSGA-II: one warm-started model per distinct loss weight, trained in parallel."""
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from pymoo.parallelization.starmap import StarmapParallelization
 
 from morec_pareto.io import atomic_path, write_json
-from morec_pareto.search.sources import ScoreSource
+from morec_pareto.models.recommender import build_recommender
+from morec_pareto.scoring.sources import ScoreSource
+from morec_pareto.training.fit import fit
+from morec_pareto.training.scoring import rescore_stages
 from morec_pareto.types import Split, StageData
 
 
@@ -28,9 +34,6 @@ class CandidateTrainer:
         return self.out_dir / f"level_{level:03d}.pt"
 
     def __call__(self, job: tuple[int, float]) -> tuple[int, float]:
-        from morec_pareto.models.recommender import build_recommender
-        from morec_pareto.training.fit import fit
-
         level, lam = job
         torch.set_num_threads(1)  # one core per job; the pool provides the parallelism
         model = build_recommender(self.split.data, **self.model_kwargs)
@@ -46,21 +49,15 @@ class CandidateTrainer:
 
 def make_runner(parallel: str, n_workers: int):
     """A pymoo parallelisation runner: 'process' (a spawn pool), 'ray' (where installed) or 'none'."""
-    from pymoo.parallelization.starmap import StarmapParallelization
-
     if parallel == "ray":
-        from pymoo.parallelization.ray import RayParallelization
+        from pymoo.parallelization.ray import RayParallelization  # optional: imported only when chosen
 
         return RayParallelization(), None
     if parallel == "process" and n_workers > 1:
-        import multiprocessing
-
         pool = multiprocessing.get_context("spawn").Pool(n_workers)
         return StarmapParallelization(pool.starmap), pool
     if parallel not in ("process", "none"):
-        raise ValueError(f"strategy.parallel must be process, ray or none, got {parallel!r}")
-    import itertools
-
+        raise ValueError(f"loss.parallel must be process, ray or none, got {parallel!r}")
     return StarmapParallelization(itertools.starmap), None
 
 
@@ -68,9 +65,10 @@ class RetrainSource(ScoreSource):
     """One model per lambda level, trained on demand and kept on disk; a restarted run reuses finished ones."""
 
     def __init__(self, trainer: CandidateTrainer, users: np.ndarray, n_levels: int, base: tuple[StageData, StageData],
-                 runner, base_seconds: float = 0.0, base_epochs: int = 0) -> None:
+                 runner, base_seconds: float = 0.0, base_epochs: int = 0, pool=None) -> None:
         super().__init__(1, base_seconds, base_epochs)
         self.trainer, self.users, self.n_levels, self.base, self.runner = trainer, users, n_levels, base, runner
+        self.pool = pool  # a process pool the runner uses, closed by close()
         self.cache: dict[int, tuple[StageData, StageData]] = {}
         self.ledger_path = trainer.out_dir / "ledger.json"
         self.ledger: dict[str, float] = json.loads(self.ledger_path.read_text()) if self.ledger_path.exists() else {}
@@ -97,10 +95,12 @@ class RetrainSource(ScoreSource):
             self.ledger[str(level)] = seconds
         write_json(self.ledger, self.ledger_path)
 
-    def stages(self, level_id: int) -> tuple[StageData, StageData]:
-        from morec_pareto.models.recommender import build_recommender
-        from morec_pareto.training.scoring import rescore_stages
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
+    def stages(self, level_id: int) -> tuple[StageData, StageData]:
         if level_id not in self.cache:
             self.prepare(np.array([level_id]))
             start = time.perf_counter()

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+
 import numpy as np
 
+from morec_pareto.training.scoring import rescore_stages
 from morec_pareto.types import StageData
 
 
 class ScoreSource(ABC):
-    """Cached (valid, test) stage data, per model-side weight level when the strategy has one."""
+    """Cached (valid, test) stage data, per model-side weight level when the loss method has one."""
 
     n_levels: int = 0  # 0: no model-side weight
+    base: tuple[StageData, StageData]  # the shared model's (valid, test) stage data (satisfaction-only for conditioned)
 
     def __init__(self, n_trainings: int = 1, train_seconds: float = 0.0, train_epochs: int = 0) -> None:
         self._n_trainings = n_trainings
@@ -48,7 +51,16 @@ class ScoreSource(ABC):
         """Nearest level of each lambda in [0, 1]."""
         return np.rint(np.clip(lam, 0.0, 1.0) * (self.n_levels - 1)).astype(np.int64)
 
-    def prepare(self, level_ids: np.ndarray) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: most sources hold nothing open
+        """Release what the source holds open (a training pool); default: nothing."""
+
+    def __enter__(self) -> ScoreSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def prepare(self, level_ids: np.ndarray) -> None:  # noqa: B027 - a hook: most sources train nothing
         """Make the tables of these levels available (training what is missing); default: nothing to do."""
 
     @abstractmethod
@@ -62,6 +74,7 @@ class FixedSource(ScoreSource):
     def __init__(self, valid: StageData, test: StageData, train_seconds: float = 0.0, train_epochs: int = 0) -> None:
         super().__init__(1, train_seconds, train_epochs)
         self.valid, self.test = valid, test
+        self.base = (valid, test)
 
     def stages(self, level_id: int) -> tuple[StageData, StageData]:
         return self.valid, self.test
@@ -78,8 +91,6 @@ class ConditionedSource(ScoreSource):
         self.cache: dict[int, tuple[StageData, StageData]] = {}
 
     def stages(self, level_id: int) -> tuple[StageData, StageData]:
-        from morec_pareto.training.scoring import rescore_stages
-
         if level_id not in self.cache:
             start = time.perf_counter()
             lam = self.levels[level_id]

@@ -1,0 +1,86 @@
+"""What a run is made of, read from its config: loss method, ranking policy, search method and run name.
+
+The `loss`, `ranking` and `search` groups each instantiate one class (`_target_`); a `strategy=` preset
+selects one option of each and names the combination. A run whose group choices are exactly its
+preset's is named by the preset; any other mix by all three choices, `loss+ranking+search`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from morec_pareto.ranking.policies import POLICIES, RankingPolicy
+from morec_pareto.search.algorithms import SearchMethod
+from morec_pareto.training.methods import LossMethod
+
+PolicyFactory = Callable[..., RankingPolicy]  # (k=, mask_seen=) -> a policy
+
+
+@dataclass(frozen=True)
+class RunParts:
+    """The three instantiated group choices and the name the run goes by."""
+
+    loss: LossMethod
+    policy: PolicyFactory
+    search: SearchMethod
+    name: str
+
+
+def group_choice(node: DictConfig) -> str:
+    """The option name of a `loss`, `ranking` or `search` config node, from the class it instantiates."""
+    cls = get_class(node._target_)
+    if issubclass(cls, RankingPolicy):
+        return next(name for name, policy in POLICIES.items() if policy is cls)
+    return str(cls.name)
+
+
+def run_name(cfg: DictConfig) -> str:
+    """The preset's name when the three group choices are the preset's, else `loss+ranking+search`."""
+    chosen = [group_choice(cfg[group]) for group in ("loss", "ranking", "search")]
+    preset = cfg.get("strategy") or {}
+    if [preset.get(group) for group in ("loss", "ranking", "search")] == chosen and preset.get("name"):
+        return str(preset.name)
+    return "+".join(chosen)
+
+
+def _without_target(node: DictConfig) -> dict:
+    return {k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if not str(k).startswith("_")}
+
+
+def run_parts(cfg: DictConfig) -> RunParts:
+    """Instantiate the run's loss method, policy factory and search method; a bad value is a one-line error."""
+    ranking_cls = get_class(cfg.ranking._target_)
+    return RunParts(
+        loss=instantiate(cfg.loss),
+        policy=partial(ranking_cls, **_without_target(cfg.ranking)),
+        search=instantiate(cfg.search),
+        name=run_name(cfg),
+    )
+
+
+def policy_from_run_config(config: DictConfig, k: int, mask_seen: bool) -> RankingPolicy:
+    """The ranking policy of a finished run's saved config (this layout, or the earlier `strategy.policy`)."""
+    if "ranking" in config:
+        return run_parts_policy(config.ranking, k, mask_seen)
+    return POLICIES[str(config.strategy.policy)](k=k, mask_seen=mask_seen)
+
+
+def run_parts_policy(node: DictConfig, k: int, mask_seen: bool) -> RankingPolicy:
+    return get_class(node._target_)(k=k, mask_seen=mask_seen, **_without_target(node))
+
+
+def trains_several_models(config: DictConfig) -> bool:
+    """Whether a finished run's candidates come from several models (conditioned levels or per-weight models)."""
+    if "loss" in config:
+        return bool(config.loss.get("n_levels", 0))
+    return OmegaConf.select(config, "strategy.training") in ("conditioned", "retrain")
+
+
+def register_resolvers() -> None:
+    """`${run_name:}` for hydra.run.dir and sweep subdirs: the run's name (see `run_name`)."""
+    if not OmegaConf.has_resolver("run_name"):
+        OmegaConf.register_new_resolver("run_name", lambda *, _root_: run_name(_root_))

@@ -1,0 +1,136 @@
+"""Everything a run writes into its folder: front.csv, evaluations.csv, history.csv, the figure and summary.json.
+
+Every file is written atomically (`io.write_csv`, `io.write_json`, `report.plots.save_figure`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from morec_pareto.io import write_csv, write_json
+from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
+from morec_pareto.metrics.baselines import history_scores, popularity_scores
+from morec_pareto.objectives.registry import get_objective
+from morec_pareto.objectives.task import Task
+from morec_pareto.report.indicators import best_point_share, hypervolume, nondominated_mask, normalise
+from morec_pareto.report.plots import pareto_figure, save_figure
+from morec_pareto.scoring.sources import ScoreSource
+from morec_pareto.search.held_out import HeldOutScores
+from morec_pareto.search.run import SearchResult
+from morec_pareto.training.fit import FitResult
+from morec_pareto.types import Split, StageData
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What the stages of one run produced, as the run folder needs it."""
+
+    name: str  # the run's name (preset, or loss+ranking+search)
+    training_method: str  # summary's training.method
+    seed: int
+    split: Split
+    task: Task
+    source: ScoreSource
+    fit: FitResult
+    result: SearchResult
+    held_out: HeldOutScores
+    device: str
+    prune: bool
+    runtime_s: float
+
+
+def write_run(run_dir: Path, run: RunOutcome) -> dict:
+    """Write the run's tables, figure and summary.json; remove the search checkpoint; return the summary."""
+    write_front_tables(run_dir, run)
+    summary = build_summary(run)
+    write_json(summary, run_dir / "summary.json")
+    (run_dir / "checkpoint.pkl").unlink(missing_ok=True)
+    return summary
+
+
+def write_front_tables(run_dir: Path, run: RunOutcome) -> pd.DataFrame:
+    """front.csv (the front's rows with their test and realised values), evaluations.csv, history.csv and the figure."""
+    result, held_out, order = run.result, run.held_out, run.held_out.order
+    names = list(result.var_names)
+    front = pd.DataFrame(result.X[order], columns=names)
+    front["satisfaction"], front["revenue"] = result.F[order, 0], result.F[order, 1]
+    front["test_satisfaction"], front["test_revenue"] = held_out.test_F[:, 0], held_out.test_F[:, 1]
+    front["realised_revenue"], front["test_realised_revenue"] = held_out.realised[:, 0], held_out.realised[:, 1]
+    write_csv(front, run_dir / "front.csv")
+    evaluations = pd.DataFrame(result.X, columns=names)
+    evaluations.insert(0, "generation", result.generation)
+    evaluations["satisfaction"], evaluations["revenue"] = result.F[:, 0], result.F[:, 1]
+    write_csv(evaluations, run_dir / "evaluations.csv")
+    write_csv(pd.DataFrame(result.history), run_dir / "history.csv")
+    labels = [get_objective(n).label.format(k=run.task.k) for n in run.task.objectives]
+    title = f"{run.name} on {run.split.data.name}, seed {run.seed}"
+    fig = pareto_figure(result.F, result.F[order], labels[0], labels[1], title, test_front=held_out.test_F)
+    save_figure(fig, run_dir / "pareto")
+    return front
+
+
+def hv_summary(F: np.ndarray, reference: dict, prefix: str = "") -> dict[str, float]:
+    """HV in natural units, normalised HV and the best point's share of a front F (natural units)."""
+    ref, ideal = reference["reference_point"], reference["ideal"]
+    front = F[nondominated_mask(F)]
+    return {f"{prefix}hypervolume": hypervolume(front, ref),
+            f"{prefix}normalised_hypervolume": hypervolume(normalise(front, ideal, ref), np.zeros(len(ref))),
+            f"{prefix}hv_best_point_share": best_point_share(front, ref)}
+
+
+def build_summary(run: RunOutcome) -> dict:
+    """summary.json: the run's front quality (validation and test), cost, accuracy and training record."""
+    task, result, source, fit = run.task, run.result, run.source, run.fit
+    ref = task.reference_point
+    summary = {
+        "strategy": run.name,
+        "seed": run.seed,
+        "data": run.split.data.name,
+        "objectives": list(task.objectives),
+        "k": task.k,
+        "reference_point": ref.tolist(),
+        "reference_point_source": task.reference["source"],
+        **hv_summary(result.F[result.front_mask], task.reference),
+        **hv_summary(run.held_out.test_F, task.reference, prefix="test_"),
+        "normalisation": {"nadir": ref.tolist(), "ideal": task.reference["ideal"].tolist(),
+                          "rule": "f' = (f - nadir) / (ideal - nadir) per objective; nadir = the reference point"},
+        "n_front": int(result.front_mask.sum()),
+        "n_evals": int(len(result.F)),
+        "n_trainings": source.n_trainings,
+        "runtime_s": run.runtime_s,
+        "train_seconds": source.train_seconds,
+        "train_epochs": source.train_epochs,
+        "search_seconds": result.seconds,
+        "search_table_seconds": result.table_seconds,
+        "device": run.device,
+        "prune": run.prune,
+        **accuracy_summary(run.split, task, *source.base),
+        "training": {"method": run.training_method, "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run,
+                     "seconds_per_epoch": fit.seconds_per_epoch, "best_valid_ndcg@10": fit.best_valid_ndcg,
+                     "reused_from": fit.reused_from, **fit.learned},
+        "n_eval_users": int(len(task.users)),
+        "prices_simulated": bool(run.split.data.prices_simulated),
+    }
+    if run.held_out.operating_point is not None:
+        summary["operating_point"] = run.held_out.operating_point
+    return summary
+
+
+def accuracy_summary(split: Split, task: Task, valid: StageData, test: StageData) -> dict:
+    """Full-ranking accuracy of the satisfaction-only ranking (masked and not) beside popularity and history."""
+    def accuracy(data: StageData, mask: bool = False) -> dict[str, float]:
+        return ranking_metrics(target_ranks(data.relevance, data.targets, data.seen if mask else None))
+
+    users = task.users
+    return {
+        "accuracy": {**accuracy(test), "valid": accuracy(valid)},
+        "accuracy_popularity": ranking_metrics(target_ranks(popularity_scores(split, "test", users), test.targets)),
+        # Unmasked like accuracy_popularity: masked, every item the history baseline scores would be removed.
+        "accuracy_history": ranking_metrics(target_ranks(history_scores(split, "test", users), test.targets)),
+        "repeat_rate": task.repeat_rate,
+        "mask_seen": task.mask_seen,
+        "accuracy_masked": {"test": accuracy(test, True), "valid": accuracy(valid, True)},
+    }

@@ -1,0 +1,1 @@
+"""Scoring stage: the score tables the search ranks from (one model, conditioned levels or retrained levels)."""
