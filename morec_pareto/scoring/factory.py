@@ -16,8 +16,8 @@ from morec_pareto.types import Split, Stage, StageData
 def base_stages(loss: LossMethod, trained: TrainedModel, split: Split, users: np.ndarray) -> tuple[StageData, StageData]:
     """(validation, test) stage data of the shared model (a conditioned model at preference (1, 0))."""
     preference = np.array([1.0, 0.0]) if isinstance(loss, PreferenceConditioned) else None
-    return (stage_data(trained.model, split, Stage.VALID, users, preference),
-            stage_data(trained.model, split, Stage.TEST, users, preference))
+    valid = stage_data(trained.model, split, Stage.VALID, users, preference)
+    return valid, stage_data(trained.model, split, Stage.TEST, users, preference, truth_of=valid)
 
 
 def open_source(loss: LossMethod, trained: TrainedModel, split: Split, users: np.ndarray, run_dir: Path,

@@ -31,8 +31,14 @@ def finite_scores(relevance: np.ndarray, purchase: np.ndarray) -> tuple[np.ndarr
 
 
 def _heads(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Finite (relevance, P(buy)) float32 (U, I) each from the two heads' logits (2, U, I)."""
-    purchase = (1.0 / (1.0 + np.exp(-logits[1]))).astype(np.float32)
+    """Finite (relevance, P(buy)) float32 (U, I) each from the two heads' float32 logits (2, U, I).
+
+    P(buy) = 1 / (1 + exp(-logit)) is computed in place in the purchase logits (no (U, I) temporaries).
+    """
+    purchase = np.negative(logits[1], out=logits[1])
+    np.exp(purchase, out=purchase)
+    purchase += 1.0
+    np.reciprocal(purchase, out=purchase)
     return finite_scores(logits[0], purchase)
 
 
@@ -93,17 +99,27 @@ def score_table(
 
 def stage_data(
     model: Recommender, split: Split, stage: str, users: np.ndarray | None = None, preference: np.ndarray | None = None,
+    truth_of: StageData | None = None,
 ) -> StageData:
-    """The cached inputs of ranking and objectives for `stage`: score table plus ground truth when known."""
+    """The cached inputs of ranking and objectives for `stage`: score table plus ground truth when known.
+
+    The ground truth of a user does not depend on the stage: pass another stage's data of the same
+    users as `truth_of` to share its (U, I) matrices instead of computing a second copy.
+    """
     users = np.arange(split.sequences.n_users) if users is None else np.asarray(users)
     table = score_table(model, split, stage, users, preference)
     end = split.target_rows(stage)[users]
     truth = split.data.truth
+    if truth is None:
+        true_click = true_buy = None
+    elif truth_of is not None:
+        true_click, true_buy = truth_of.true_click, truth_of.true_buy
+    else:
+        true_click, true_buy = truth_matrix(truth.click_prob, users), truth_matrix(truth.buy_prob, users)
     return StageData(
         relevance=table.relevance, purchase=table.purchase, seen=table.seen, targets=table.targets,
         target_bought=split.sequences.behaviours[end] == PURCHASE, price=split.data.item_price,
-        true_click=None if truth is None else truth_matrix(truth.click_prob, users),
-        true_buy=None if truth is None else truth_matrix(truth.buy_prob, users),
+        true_click=true_click, true_buy=true_buy,
     )
 
 
