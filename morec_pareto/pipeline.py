@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from morec_pareto.data.split import leave_one_out
 from morec_pareto.device import resolve_device
 from morec_pareto.objectives.task import define_task
-from morec_pareto.run_config import run_parts
+from morec_pareto.run_config import config_dict, run_parts
 from morec_pareto.run_folder import RunOutcome, write_run
 from morec_pareto.scoring.factory import open_source
 from morec_pareto.search.held_out import score_front
@@ -41,8 +41,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     data = split.data
     log.info("data %s: %d users, %d items, %d events", data.name, data.n_users, data.n_items, data.n_events)
     task = define_task(cfg.objectives, cfg.data.get("reference_point"), split, seed)
-    trained = train_shared_model(parts.loss, OmegaConf.to_container(cfg.model, resolve=True),
-                                 OmegaConf.to_container(cfg.train, resolve=True), split, run_dir, seed, device,
+    trained = train_shared_model(parts.loss, config_dict(cfg.model), config_dict(cfg.train), split, run_dir, seed, device,
                                  cfg.get("model_cache"), cfg.progress)
     with open_source(parts.loss, trained, split, task.users, run_dir, seed) as source:
         checkpoint = run_dir / "checkpoint.pkl" if parts.search.checkpoint else None

@@ -35,6 +35,7 @@ def group_choice(node: DictConfig) -> str:
     cls = get_class(node._target_)
     if issubclass(cls, RankingPolicy):
         return next(name for name, policy in POLICIES.items() if policy is cls)
+    assert issubclass(cls, (LossMethod, SearchMethod)), f"{node._target_}: not a loss, ranking or search class"
     return str(cls.name)
 
 
@@ -43,12 +44,19 @@ def run_name(cfg: DictConfig) -> str:
     chosen = [group_choice(cfg[group]) for group in ("loss", "ranking", "search")]
     preset = cfg.get("strategy") or {}
     if [preset.get(group) for group in ("loss", "ranking", "search")] == chosen and preset.get("name"):
-        return str(preset.name)
+        return str(preset["name"])
     return "+".join(chosen)
 
 
+def config_dict(node: DictConfig) -> dict:
+    """A config mapping as a plain dict, interpolations resolved."""
+    container = OmegaConf.to_container(node, resolve=True)
+    assert isinstance(container, dict), "a DictConfig converts to a dict"
+    return container
+
+
 def _without_target(node: DictConfig) -> dict:
-    return {k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if not str(k).startswith("_")}
+    return {k: v for k, v in config_dict(node).items() if not str(k).startswith("_")}
 
 
 def run_parts(cfg: DictConfig) -> RunParts:

@@ -1,6 +1,8 @@
 """Dropout whose CPU mask comes from 16-bit slices of 64-bit random words, not one Bernoulli draw per element."""
 from __future__ import annotations
 
+from typing import TypeVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,7 +34,10 @@ class FastDropout(nn.Dropout):
         return fast_dropout(x, self.p, self.training)
 
 
-def use_fast_dropout(module: nn.Module) -> nn.Module:
+M = TypeVar("M", bound=nn.Module)
+
+
+def use_fast_dropout(module: M) -> M:
     """Swap every `nn.Dropout` inside `module` for a `FastDropout` of the same p; returns `module`."""
     for name, child in list(module.named_children()):
         if type(child) is nn.Dropout:

@@ -31,6 +31,13 @@ class ItemEncoder(nn.Module):
     encoder's (`_reference_forward`, to float rounding), at about a third of its cost over every item.
     """
 
+    # buffers (register_buffer), declared for the type checker
+    category: torch.Tensor  # (I+1,) category of each item, 0 = padding
+    tags: torch.Tensor  # (I+1, T) tag ids of each item
+    tag_sets: torch.Tensor  # (S, T) distinct tag rows
+    tag_set: torch.Tensor  # (I+1,) each item's row in tag_sets
+    price_bucket: torch.Tensor  # (I+1,) price bucket of each item
+
     def __init__(
         self,
         n_items: int,
@@ -135,7 +142,8 @@ def _keys_values(layer: nn.TransformerEncoderLayer, x: torch.Tensor) -> tuple[to
     attn = layer.self_attn
     d = x.shape[-1]
     w, b = attn.in_proj_weight[d:], attn.in_proj_bias[d:]
-    return F.linear(layer.norm1(x), w, b).chunk(2, dim=-1)
+    k, v = F.linear(layer.norm1(x), w, b).chunk(2, dim=-1)
+    return k, v
 
 
 def _id_query_layer(layer: nn.TransformerEncoderLayer, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

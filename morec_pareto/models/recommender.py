@@ -90,6 +90,7 @@ def build_recommender(
     """
     if scorer not in ("mlp", "dot"):
         raise ValueError(f"model.scorer must be mlp or dot, got {scorer!r}")
+    item_encoder: ItemEncoder | IdItemEncoder
     if item_attributes:
         item_encoder = ItemEncoder(
             data.n_items, data.item_category, data.item_tags, data.item_price, data.n_categories, data.n_tags,

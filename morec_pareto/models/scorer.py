@@ -1,6 +1,8 @@
 """Two-headed pair scorers (satisfaction, purchase): an MLP over [h_u; h_i; h_u * h_i], or dot products."""
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -46,8 +48,9 @@ class Scorer(nn.Module):
         product = h_u * h_i  # (..., d), the only pair-sized input tensor
         # The first layer over [h_u; h_i; h_u*h_i] is applied blockwise so that h_u and h_i are
         # projected once per user and once per item, not once per pair.
-        w_u, w_i, w_p = self.layers[0].weight.split(d, dim=1)
-        z = h_u @ w_u.T + h_i @ w_i.T + product @ w_p.T + self.layers[0].bias
+        first = cast(nn.Linear, self.layers[0])  # ModuleList indexing is typed as a plain Module
+        w_u, w_i, w_p = first.weight.split(d, dim=1)
+        z = h_u @ w_u.T + h_i @ w_i.T + product @ w_p.T + first.bias
         for k, layer in enumerate(self.layers):
             if k > 0:
                 z = layer(z)
@@ -67,13 +70,14 @@ class Scorer(nn.Module):
         """
         N, d = h_u.shape
         M = h_i.shape[0]
-        w_u, w_i, w_p = self.layers[0].weight.split(d, dim=1)  # (H, d) each
+        first = cast(nn.Linear, self.layers[0])  # ModuleList indexing is typed as a plain Module
+        w_u, w_i, w_p = first.weight.split(d, dim=1)  # (H, d) each
         H = w_p.shape[0]
         # per_user[k, n] = h_u[n, k] * w_p[:, k] + w_i[:, k], as a batched (N, 2) @ (2, H) per k, whose
         # backward is batched matmuls too (elementwise broadcasting here costs reductions in the backward)
         factors = torch.stack([h_u.T, h_u.new_ones(d, N)], dim=-1)  # (d, N, 2)
         per_user = torch.bmm(factors, torch.stack([w_p.T, w_i.T], dim=1))  # (d, N, H)
-        user_bias = (h_u @ w_u.T + self.layers[0].bias).reshape(1, N * H)
+        user_bias = (h_u @ w_u.T + first.bias).reshape(1, N * H)
         z = torch.addmm(user_bias, h_i, per_user.reshape(d, N * H))  # (M, N * H)
         if self.film is None:  # ReLU in place, on the base tensor (not a view): one pair-sized tensor fewer
             z = z.relu_()

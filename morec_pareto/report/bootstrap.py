@@ -27,7 +27,7 @@ def per_user_objectives(policy: RankingPolicy, X: np.ndarray, data: StageData, o
 def hv_difference_ci(
     per_user_a: np.ndarray, per_user_b: np.ndarray, reference_point: np.ndarray, confidence: float = 0.95,
     n_resamples: int = 2000, seed: int = 0, method: str = "BCa",
-) -> dict[str, float]:
+) -> dict[str, float | str]:
     """HV(A) - HV(B) of the users' mean objectives and its paired bootstrap interval over users.
 
     Args:

@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from morec_pareto.io import write_csv, write_json, write_text
 from morec_pareto.report.collect import DEFAULT_MARGIN, Collection, ReportError, collect
 from morec_pareto.report.decision import METHODS, choose_points, overlay_yaml, slug
@@ -124,6 +126,7 @@ def write_report(outputs: dict[str, object], out: Path) -> list[Path]:
     for name, obj in outputs.items():
         path = out / name
         if name == "figures":
+            assert isinstance(obj, dict), "figures: a dict of figures by file stem"
             for stem, fig in obj.items():
                 written += save_figure(fig, out / stem)
             continue
@@ -132,6 +135,7 @@ def write_report(outputs: dict[str, object], out: Path) -> list[Path]:
         elif name.endswith(".json"):
             write_json(obj, path)
         else:
+            assert isinstance(obj, str), f"{name}: a text output"
             write_text(obj, path)
         written.append(path)
     return written
@@ -146,5 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"morec-pareto-report: error: {err}", file=sys.stderr)
         return 2
     written = write_report(outputs, args.out)
-    print(f"report of {len(outputs['runs.csv'])} runs written to {args.out}: {', '.join(p.name for p in written)}")
+    runs = outputs["runs.csv"]
+    assert isinstance(runs, pd.DataFrame)
+    print(f"report of {len(runs)} runs written to {args.out}: {', '.join(p.name for p in written)}")
     return 0

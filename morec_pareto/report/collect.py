@@ -176,9 +176,10 @@ def choose_reference_point(runs: list[RunRecord], n_obj: int, configured: list[f
         return np.asarray(configured, dtype=float), "given on the command line (--reference-point)"
     if from_runs:
         points = [r.summary.get("reference_point") for r in runs]
-        if not all(p is not None and len(p) == n_obj for p in points) or not np.allclose(points, points[0]):
+        known = [p for p in points if p is not None and len(p) == n_obj]
+        if len(known) != len(points) or not np.allclose(known, known[0]):
             raise ReportError("--runs-reference-point: the runs' summary.json reference points differ or are missing")
-        return np.asarray(points[0], dtype=float), "the runs' configured reference point (all runs agree)"
+        return np.asarray(known[0], dtype=float), "the runs' configured reference point (all runs agree)"
     union = union_points(runs, columns or [VALID, TEST], nadir_of)
     what = "the non-dominated union of all compared fronts" if nadir_of == "reference_front" else \
         "all points of all compared fronts"
@@ -201,7 +202,7 @@ def igd_scale(front: np.ndarray) -> np.ndarray:
 
 
 def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_front: np.ndarray,
-              bounds: tuple[np.ndarray, np.ndarray], test_columns: tuple[str, str] = tuple(TEST),
+              bounds: tuple[np.ndarray, np.ndarray], test_columns: tuple[str, str] = (TEST[0], TEST[1]),
               test_ref: np.ndarray | None = None) -> dict:
     """Indicators of one run, all recomputed from front.csv against the shared reference point/fronts.
 

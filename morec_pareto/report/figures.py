@@ -1,6 +1,8 @@
 """The report's figures: fronts, attainment surfaces, hypervolume histories, decision variables."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -11,9 +13,12 @@ from morec_pareto.report.collect import OBJECTIVE_COLUMNS, VALID, Collection, hv
 from morec_pareto.report.decision import pooled_front
 from morec_pareto.report.plots import group_colors
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # rc_context's key type (matplotlib >= 3.10)
+
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper, so 8 pt text stays 8 pt in print
-STYLE = {"font.size": 8, "axes.labelsize": 8, "legend.fontsize": 6.5, "xtick.labelsize": 7, "ytick.labelsize": 7,
-         "pdf.fonttype": 42}  # TrueType in the PDF, so text stays text
+STYLE: dict[RcKeyType, Any] = {"font.size": 8, "axes.labelsize": 8, "legend.fontsize": 6.5, "xtick.labelsize": 7,
+                               "ytick.labelsize": 7, "pdf.fonttype": 42}  # TrueType in the PDF, so text stays text
 MARKERS = {"knee": "*", "pseudo_weights": "D"}
 SURFACE_STYLES = {"best": ":", "median": "-", "worst": "--"}
 
@@ -150,7 +155,7 @@ def decisions_figure(collection: Collection, choices: pd.DataFrame | None = None
                 scaled = (row.reindex(names).to_numpy(float) - lo) / span
                 ax.plot(x, scaled, color=colors[row["group"]], lw=2.0, marker="*", ms=7, mec="black", mew=0.5)
             ax.plot([], [], color="0.3", lw=2.0, marker="*", ms=7, mec="black", mew=0.5, label="knee")
-        for i in x:
+        for i in range(len(names)):  # the positions in x
             ax.axvline(i, color="0.5", lw=0.5)
             ax.text(i, -0.06, f"{lo[i]:.3g}", ha="center", va="top", fontsize=6)
             ax.text(i, 1.06, f"{hi[i]:.3g}", ha="center", va="bottom", fontsize=6)

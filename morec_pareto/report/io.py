@@ -34,8 +34,15 @@ def load_run(path: str | Path) -> RunRecord:
         front=pd.read_csv(path / "front.csv"),
         evaluations=pd.read_csv(path / "evaluations.csv"),
         history=pd.read_csv(path / "history.csv"),
-        config=OmegaConf.load(config_file) if config_file.is_file() else None,
+        config=_load_config(config_file) if config_file.is_file() else None,
     )
+
+
+def _load_config(config_file: Path) -> DictConfig:
+    """The run's resolved Hydra config (always a mapping at the top level)."""
+    config = OmegaConf.load(config_file)
+    assert isinstance(config, DictConfig), f"{config_file}: not a mapping"
+    return config
 
 
 def find_runs(paths: list[str | Path]) -> list[Path]:

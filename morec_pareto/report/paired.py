@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from morec_pareto.data.split import leave_one_out
 from morec_pareto.io import write_json
@@ -36,12 +36,18 @@ def _load(path: Path) -> tuple[RunRecord, dict]:
     return run, torch.load(path / "model.pt", weights_only=False)
 
 
+def _config(run: RunRecord) -> DictConfig:
+    """The saved config of a run `_load` accepted (it refuses a run without one)."""
+    assert run.config is not None, f"{run.path}: no .hydra/config.yaml"
+    return run.config
+
+
 def _check_same_model(a: tuple[RunRecord, dict], b: tuple[RunRecord, dict]) -> None:
     (run_a, model_a), (run_b, model_b) = a, b
     for run in (run_a, run_b):
-        if trains_several_models(run.config):
+        if trains_several_models(_config(run)):
             raise ReportError(f"{run.path}: strategy trains several models; a per-user bootstrap needs one fixed model")
-    if OmegaConf.to_container(run_a.config.data) != OmegaConf.to_container(run_b.config.data):
+    if OmegaConf.to_container(_config(run_a).data) != OmegaConf.to_container(_config(run_b).data):
         raise ReportError(f"{run_b.path}: data config differs from {run_a.path}")
     sa, sb = model_a["state_dict"], model_b["state_dict"]
     if sa.keys() != sb.keys() or not all(torch.equal(sa[k], sb[k]) for k in sa):
@@ -54,7 +60,7 @@ def paired_bootstrap(path_a: Path, path_b: Path, stage: str = "test", n_resample
     a, b = _load(path_a), _load(path_b)
     _check_same_model(a, b)
     run_a, payload = a
-    cfg = run_a.config
+    cfg = _config(run_a)
     split = leave_one_out(load_data(cfg.data))
     users = eval_users(split, int(cfg.objectives.max_users), int(cfg.seed))
     model = build_recommender(split.data, **payload["model"])
@@ -64,7 +70,7 @@ def paired_bootstrap(path_a: Path, path_b: Path, stage: str = "test", n_resample
     per_user = []
     for run in (run_a, b[0]):
         mask_seen = bool(run.summary.get("mask_seen", True))
-        policy = policy_from_run_config(run.config, int(run.summary["k"]), mask_seen)
+        policy = policy_from_run_config(_config(run), int(run.summary["k"]), mask_seen)
         X = run.front[list(policy.var_names)].to_numpy(float)
         per_user.append(per_user_objectives(policy, X, data, objectives))
     ref = np.asarray(run_a.summary["reference_point"], dtype=float)

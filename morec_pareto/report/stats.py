@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import comb
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,7 @@ def pairwise_tests(runs: pd.DataFrame, metrics: dict[str, bool], group: str = "g
     rows = []
     pairs = comparison_pairs(list(dict.fromkeys(runs[group])), control)
     for metric, higher in metrics.items():
-        block = []
+        block: list[dict[str, Any]] = []
         for a, b in pairs:
             x = runs.loc[runs[group] == a].set_index(seed)[metric].dropna()
             y = runs.loc[runs[group] == b].set_index(seed)[metric].dropna()

@@ -79,6 +79,7 @@ def run_search(
     if isinstance(search, FixedBatches):
         history = _run_fixed(search, problem, policy, source, seed, reference_point, bar)
     else:
+        assert isinstance(search, NSGA2Search), f"unknown search method {type(search).__name__}"
         problem, history = _run_nsga2(search, problem, source, seed, checkpoint, reference_point, bar)
     bar.close()
     generation = np.concatenate([np.full(len(x), g + 1) for g, (x, _) in enumerate(problem.log)])

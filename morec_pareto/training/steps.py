@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from morec_pareto.data.split import training_windows
 from morec_pareto.models.recommender import Recommender
 from morec_pareto.models.repeat import history_depths
+from morec_pareto.models.scorer import DotScorer
 from morec_pareto.training.gradients import mgda_ub_loss
 from morec_pareto.training.losses import revenue_loss, satisfaction_loss
 from morec_pareto.types import PURCHASE, Split
@@ -87,8 +88,11 @@ def _full_logits(
     if preference is None:
         every_logits = model.scorer.bilinear(h_u, h_every)
     else:
-        every_logits = model.scorer.bilinear(h_u, h_every, preference=preference)
+        scorer = model.scorer
+        assert isinstance(scorer, DotScorer), "a preference reaches only a scorer without a deep path"
+        every_logits = scorer.bilinear(h_u, h_every, preference=preference)
     if depths is not None:
+        assert model.repeat_bias is not None, "depths are computed only for a model with a repeat bias"
         every_logits = model.repeat_bias.add_to(every_logits, depths, head=0)
     return every_logits
 
@@ -171,5 +175,8 @@ def _combined_loss(method: str, losses: dict[str, torch.Tensor], states: torch.T
     if method == "mgda":
         return mgda_ub_loss(losses, states)[0]
     if method == "conditioned":
+        assert lam is not None, "the conditioned method samples a preference every step"
         return lam[0] * losses["satisfaction"] + lam[1] * losses["revenue"]
-    return sum(loss_weights.get(k, 0.0) * v for k, v in losses.items())
+    total = sum(loss_weights.get(k, 0.0) * v for k, v in losses.items())
+    assert isinstance(total, torch.Tensor), "losses is never empty"
+    return total

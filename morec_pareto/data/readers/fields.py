@@ -93,7 +93,7 @@ def parse_tokens(values: pd.Series, source: str, column: str) -> np.ndarray:
 
 def split_tokens(values: pd.Series, sep: str | None) -> list[tuple[str, ...]]:
     """Each cell's distinct non-empty tokens, in order (`sep=None` splits on whitespace; list cells are kept)."""
-    out = []
+    out: list[tuple[str, ...]] = []
     for cell in values.tolist():
         if cell is None or (isinstance(cell, float) and np.isnan(cell)):
             out.append(())
@@ -138,6 +138,7 @@ def map_behaviour(
     """
     if values is None:
         return np.full(n, _behaviour_code(default_behaviour, "data.default_behaviour"), np.int8), np.ones(n, bool)
+    assert column is not None, "a behaviour column's values come with its name"
     if event_map:
         lookup = {str(k): _behaviour_code(v, f"data.event_map.{k}") for k, v in event_map.items()}
         events = values.astype(str).str.strip()

@@ -117,7 +117,9 @@ def _item_attributes(
             missing = keys[~has]
             raise ValueError(f"{items.source}: {len(missing)} items of the events have no price row (e.g. item {missing[0]!r})")
         return category, n_categories, tags, n_tags, items.price[row], False
-    price = simulate_prices(category, n_categories, **price_model_args(price_model))
+    args = price_model_args(price_model)  # seed is an int, the other keys floats
+    price = simulate_prices(category, n_categories, median=args["median"], category_spread=args["category_spread"],
+                            item_scale=args["item_scale"], seed=int(args["seed"]))
     return category, n_categories, tags, n_tags, price, True
 
 

@@ -84,14 +84,17 @@ def read_table(path: Path, columns: list[str], sep: str | None, key: str) -> pd.
 
 def _attributes(frame: pd.DataFrame, roles: Mapping[str, str | None], source: str, tag_sep: str) -> ItemTable:
     """Category, tags and price per item from the columns named in `roles` (first row of an item counts)."""
-    items = parse_tokens(frame[roles["item"]], source, roles["item"])
+    item = roles["item"]
+    assert item is not None, "_roles refuses an item role without a column"
+    items = parse_tokens(frame[item], source, item)
     category = tags = price = None
     if roles.get("category") is not None:
         category = np.array([row[0] if row else "" for row in split_tokens(frame[roles["category"]], tag_sep)], dtype=object)
     if roles.get("tags") is not None:
         tags = split_tokens(frame[roles["tags"]], tag_sep)
-    if roles.get("price") is not None:
-        price = parse_price(frame[roles["price"]], source, roles["price"])
+    price_column = roles.get("price")
+    if price_column is not None:
+        price = parse_price(frame[price_column], source, price_column)
     return ItemTable(source, items, category, tags, price)
 
 
@@ -152,8 +155,9 @@ def load_table(
         )
         stamps = parse_timestamp(frame[stamp], source, stamp) if stamp is not None else np.arange(n, dtype=np.float64)
         price = parse_price(frame[roles["price"]], source, roles["price"]) if roles["price"] is not None else None
-        log = RawLog(parse_tokens(frame[roles["user"]], source, roles["user"]),
-                     parse_tokens(frame[roles["item"]], source, roles["item"]), codes, stamps, price)
+        user, item = roles["user"], roles["item"]
+        assert user is not None and item is not None, "_roles refuses a user or item role without a column"
+        log = RawLog(parse_tokens(frame[user], source, user), parse_tokens(frame[item], source, item), codes, stamps, price)
         if items_file is not None:
             wanted = [c for c in item_roles.values() if c is not None]
             items = _attributes(read_table(items_file, wanted, sep, "data.item_columns"), item_roles, str(items_file), tag_sep)
