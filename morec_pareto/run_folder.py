@@ -13,7 +13,7 @@ import pandas as pd
 from morec_pareto.io import write_csv, write_json
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.metrics.baselines import history_scores, popularity_scores
-from morec_pareto.objectives.registry import get_objective
+from morec_pareto.objectives.registry import directions, get_objective
 from morec_pareto.objectives.task import Task
 from morec_pareto.report.indicators import best_point_share, hypervolume, nondominated_mask, normalise
 from morec_pareto.report.plots import pareto_figure, save_figure
@@ -67,18 +67,22 @@ def write_front_tables(run_dir: Path, run: RunOutcome) -> pd.DataFrame:
     write_csv(pd.DataFrame(result.history), run_dir / "history.csv")
     labels = [get_objective(n).label.format(k=run.task.k) for n in run.task.objectives]
     title = f"{run.name} on {run.split.data.name}, seed {run.seed}"
-    fig = pareto_figure(result.F, result.F[order], labels[0], labels[1], title, test_front=held_out.test_F)
+    fig = pareto_figure(result.F, result.F[order], labels[0], labels[1], title, test_front=held_out.test_F,
+                        signs=directions(run.task.objectives))
     save_figure(fig, run_dir / "pareto")
     return front
 
 
-def hv_summary(F: np.ndarray, reference: dict, prefix: str = "") -> dict[str, float]:
-    """HV in natural units, normalised HV and the best point's share of a front F (natural units)."""
+def hv_summary(F: np.ndarray, reference: dict, objectives: tuple[str, ...], prefix: str = "") -> dict[str, float]:
+    """HV in natural units, normalised HV and the best point's share of a front F (natural units).
+
+    Normalised units are higher-is-better for every objective (0 at the reference point, 1 at the ideal).
+    """
     ref, ideal = reference["reference_point"], reference["ideal"]
-    front = F[nondominated_mask(F)]
-    return {f"{prefix}hypervolume": hypervolume(front, ref),
+    front = F[nondominated_mask(F, objectives)]
+    return {f"{prefix}hypervolume": hypervolume(front, ref, objectives),
             f"{prefix}normalised_hypervolume": hypervolume(normalise(front, ideal, ref), np.zeros(len(ref))),
-            f"{prefix}hv_best_point_share": best_point_share(front, ref)}
+            f"{prefix}hv_best_point_share": best_point_share(front, ref, objectives)}
 
 
 def build_summary(run: RunOutcome) -> dict:
@@ -90,11 +94,12 @@ def build_summary(run: RunOutcome) -> dict:
         "seed": run.seed,
         "data": run.split.data.name,
         "objectives": list(task.objectives),
+        "directions": {name: get_objective(name).direction for name in task.objectives},
         "k": task.k,
         "reference_point": ref.tolist(),
         "reference_point_source": task.reference["source"],
-        **hv_summary(result.F[result.front_mask], task.reference),
-        **hv_summary(run.held_out.test_F, task.reference, prefix="test_"),
+        **hv_summary(result.F[result.front_mask], task.reference, task.objectives),
+        **hv_summary(run.held_out.test_F, task.reference, task.objectives, prefix="test_"),
         "normalisation": {"nadir": ref.tolist(), "ideal": task.reference["ideal"].tolist(),
                           "rule": "f' = (f - nadir) / (ideal - nadir) per objective; nadir = the reference point"},
         "n_front": int(result.front_mask.sum()),

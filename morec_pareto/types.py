@@ -157,6 +157,7 @@ class StageData:
     price: np.ndarray  # (I,) float64
     true_click: np.ndarray | None = None  # (U, I) ground-truth P(click), synthetic data only
     true_buy: np.ndarray | None = None  # (U, I) ground-truth P(buy), synthetic data only
+    item_category: np.ndarray | None = None  # (I,) int64 category (genre) of each item, for calibration
 
     @property
     def n_users(self) -> int:
@@ -173,5 +174,5 @@ class StageData:
         return StageData(
             relevance=self.relevance[sl], purchase=self.purchase[sl], seen=self.seen[sl], targets=self.targets[sl],
             target_bought=self.target_bought[sl], price=self.price, true_click=cut(self.true_click),
-            true_buy=cut(self.true_buy),
+            true_buy=cut(self.true_buy), item_category=self.item_category,
         )

@@ -96,3 +96,38 @@ def test_full_ranking_metrics_by_hand():
     seen = np.zeros_like(scores, bool)
     seen[0, 0] = True  # masking the earlier item lifts user 0's target to the top
     assert target_ranks(scores, targets, seen)[0] == 0
+
+
+def test_oracle_kl_by_hand(toy):
+    data, lists = toy  # K = 2: exposure q = (1, 1/log2 3) / (1 + 1/log2 3)
+    d = np.array([1.0, 1.0 / np.log2(3.0)])
+    q = d / d.sum()
+    eps = 1e-6
+    click = data.true_click.astype(float)
+    p = (1 - eps) * click / click.sum(axis=1, keepdims=True) + eps / 4
+    expected = [sum(q[k] * np.log(q[k] / p[u, lists[0, u, k]]) for k in range(2)) for u in range(3)]
+    got = get_objective("oracle_kl").fn(lists, data)[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # user 1's clicks are uniform: KL(q || uniform over 4) = log 4 - H(q)
+    assert got[1] == pytest.approx(np.log(4) + (q * np.log(q)).sum(), rel=1e-5)
+    # the user's two likeliest items in order give the least value of any list
+    best = np.argsort(-click, axis=1, kind="stable")[:, :2][None]
+    assert (get_objective("oracle_kl").fn(best, data) <= got + 1e-12).all()
+    assert get_objective("oracle_kl").direction == "min"
+
+
+def test_calibration_kl_by_hand(toy):
+    from dataclasses import replace
+
+    data, lists = toy
+    seen = np.array([[True, True, False, False], [False, False, True, True], [True, False, False, False]])
+    data = replace(data, seen=seen, item_category=np.array([0, 1, 0, 1]))
+    # histories: user 0 {0, 1} -> p = (1/2, 1/2); user 1 {2, 3} -> (1/2, 1/2); user 2 {0} -> (1, 0)
+    # lists: [1, 0] -> q = (1/2, 1/2); [2, 3] -> (1/2, 1/2); [3, 1] -> (0, 1)
+    a = 0.01
+    got = get_objective("calibration_kl").fn(lists, data)[0]
+    q2 = (1 - a) * 0.0 + a * 1.0  # user 2, genre 0: list has none of it, smoothed toward the history
+    np.testing.assert_allclose(got, [0.0, 0.0, 1.0 * np.log(1.0 / q2)], atol=1e-12)
+    assert np.isfinite(got).all() and get_objective("calibration_kl").direction == "min"
+    with pytest.raises(ValueError, match="item categories"):
+        get_objective("calibration_kl").fn(lists, replace(data, item_category=None))

@@ -28,7 +28,7 @@ from morec_pareto.data.readers.cache import default_cache_dir
 from morec_pareto.data.split import seen_matrix, train_events
 from morec_pareto.io import write_json
 from morec_pareto.metrics.baselines import popularity_scores
-from morec_pareto.objectives.registry import evaluate_lists, get_objective
+from morec_pareto.objectives.registry import directions, evaluate_lists, get_objective
 from morec_pareto.types import PURCHASE, Split, StageData
 
 METHODS = ("popularity", "zero")  # data.reference_point: a method name, or explicit numbers
@@ -58,7 +58,7 @@ def _anchor_values(split: Split, users: np.ndarray, objectives: tuple[str, ...],
     end = split.sequences.offsets[1:][users] - 2
     stage = StageData(relevance=popularity, purchase=stand_in_buy, seen=seen, targets=split.targets("valid")[users],
                       target_bought=split.sequences.behaviours[end] == PURCHASE, price=data.item_price,
-                      true_click=click, true_buy=buy)
+                      true_click=click, true_buy=buy, item_category=data.item_category)
     lists = np.stack([
         popularity,
         popularity if click is None else click,
@@ -82,8 +82,10 @@ def anchor_points(split: Split, objectives: tuple[str, ...], k: int, mask_seen: 
     for start in range(0, n_users, chunk):
         total += _anchor_values(split, np.arange(start, min(n_users, start + chunk)), objectives, k, mask_seen)
     values = total / n_users
+    sign = directions(objectives)
     floor = np.array([0.0 if get_objective(n).reads_model else values[0, j] for j, n in enumerate(objectives)])
-    ideal = np.array([values[:, j].max() if get_objective(n).best is None else get_objective(n).best
+    best_anchor = (values * sign).max(axis=0) * sign  # the anchors' best value, whichever way is better
+    ideal = np.array([best_anchor[j] if get_objective(n).best is None else get_objective(n).best
                       for j, n in enumerate(objectives)])
     return floor, ideal
 
@@ -110,12 +112,17 @@ def dataset_reference(split: Split, objectives: tuple[str, ...], k: int, mask_se
     path = (cache_dir or default_cache_dir()) / "reference_points" / f"{key}.json"
     if path.is_file():
         return json.loads(path.read_text())
+    sign = directions(objectives)
+    if method == "zero" and (sign < 0).any():
+        raise ValueError("data.reference_point: 'zero' is the worst value of maximised objectives only; "
+                         f"{list(objectives)} has a minimised one (use popularity or numbers)")
     floor, ideal = anchor_points(split, objectives, k, mask_seen)
     if method == "zero":
         floor = np.zeros(len(objectives))
     source = ("each objective's worst value, 0" if method == "zero" else
               "per data set: validation objectives of the popularity ranking (0 for objectives that read model scores)")
-    record = {"reference_point": floor.tolist(), "ideal": np.maximum(ideal, floor).tolist(), "method": method,
+    record = {"reference_point": floor.tolist(), "ideal": (np.maximum(ideal * sign, floor * sign) * sign).tolist(),
+              "method": method,
               "source": source}
     write_json(record, path)
     return record

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from morec_pareto.objectives import revenue, satisfaction
+from morec_pareto.objectives import divergence, revenue, satisfaction
 from morec_pareto.types import StageData
 
 # fn(lists (P, U, K), data) -> each candidate's value for each user in `data`, shape (P, U); the search
@@ -59,6 +59,10 @@ OBJECTIVES: dict[str, Objective] = _table(
     Objective("oracle_revenue", revenue.oracle_revenue, "max", "Expected revenue@{k} (true P(buy))",
               frozenset({"truth"})),
     Objective("realised_revenue", revenue.realised_revenue, "max", "Realised revenue@{k} (held-out purchases)"),
+    Objective("oracle_kl", divergence.oracle_kl, "min", "Oracle KL@{k} (exposure vs true P(click))",
+              frozenset({"truth"}), best=0.0),
+    Objective("calibration_kl", divergence.calibration_kl, "min", "Miscalibration KL@{k} (genres vs history)",
+              best=0.0),
 )
 
 

@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 from morec_pareto.data.split import repeat_rate
 from morec_pareto.objectives.reference import dataset_reference
-from morec_pareto.objectives.registry import get_objective
+from morec_pareto.objectives.registry import directions, get_objective
 from morec_pareto.types import Split
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ def reference_point(
         point, source = numbers(declared, "data.reference_point"), "data.reference_point (declared numbers)"
     else:
         point, source = np.asarray(record["reference_point"], dtype=float), record["source"]
-    return {"reference_point": point, "ideal": np.maximum(ideal, point), "source": source}
+    sign = directions(objectives)  # the ideal is at least as good as the reference point in every objective
+    return {"reference_point": point, "ideal": np.maximum(ideal * sign, point * sign) * sign, "source": source}
 
 
 def eval_users(split: Split, max_users: int, seed: int) -> np.ndarray:

@@ -26,7 +26,7 @@ def per_user_objectives(policy: RankingPolicy, X: np.ndarray, data: StageData, o
 
 def hv_difference_ci(
     per_user_a: np.ndarray, per_user_b: np.ndarray, reference_point: np.ndarray, confidence: float = 0.95,
-    n_resamples: int = 2000, seed: int = 0, method: str = "BCa",
+    n_resamples: int = 2000, seed: int = 0, method: str = "BCa", objectives: tuple[str, ...] | None = None,
 ) -> dict[str, float | str]:
     """HV(A) - HV(B) of the users' mean objectives and its paired bootstrap interval over users.
 
@@ -47,15 +47,15 @@ def hv_difference_ci(
     ref = np.asarray(reference_point, dtype=float)
 
     def difference(users: np.ndarray) -> float:
-        return (hypervolume(per_user_a[:, users].mean(axis=1), ref)
-                - hypervolume(per_user_b[:, users].mean(axis=1), ref))
+        return (hypervolume(per_user_a[:, users].mean(axis=1), ref, objectives)
+                - hypervolume(per_user_b[:, users].mean(axis=1), ref, objectives))
 
     n_users = per_user_a.shape[1]
     result = stats.bootstrap((np.arange(n_users),), difference, vectorized=False, paired=False,
                              confidence_level=confidence, n_resamples=n_resamples, method=method,
                              random_state=np.random.default_rng(seed))
     low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
-    hv_a, hv_b = (hypervolume(p.mean(axis=1), ref) for p in (per_user_a, per_user_b))
+    hv_a, hv_b = (hypervolume(p.mean(axis=1), ref, objectives) for p in (per_user_a, per_user_b))
     return {"hv_a": hv_a, "hv_b": hv_b, "difference": hv_a - hv_b, "ci_low": low, "ci_high": high,
             "n_users": int(n_users), "confidence": confidence, "method": method,
             "excludes_zero": bool(low > 0 or high < 0)}

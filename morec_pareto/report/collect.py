@@ -15,11 +15,13 @@ from morec_pareto.report.indicators import (
     nadir_reference_point,
     nondominated_mask,
     normalise,
+    orient,
     reference_front,
     share_stay_nondominated,
 )
 from morec_pareto.report.io import RunRecord, find_runs, load_run
 
+Names = tuple[str, ...] | None
 VALID = ["satisfaction", "revenue"]  # front.csv columns of the validation scores (natural units)
 TEST = ["test_satisfaction", "test_revenue"]  # the same points re-scored on test
 TEST_REVENUE_COLUMNS = ("test_revenue", "test_realised_revenue")  # what test indicators may rank revenue on
@@ -137,27 +139,28 @@ def _labels(values: pd.DataFrame, by: tuple[str, ...]) -> list[str]:
 NADIR_OF = ("all_points", "reference_front")  # what a derived reference point's nadir is taken over
 
 
-def union_points(runs: list[RunRecord], columns: list[list[str]], nadir_of: str = "all_points") -> np.ndarray:
+def union_points(runs: list[RunRecord], columns: list[list[str]], nadir_of: str = "all_points",
+                 objectives: Names = None) -> np.ndarray:
     """The points a derived reference point is built on: every point of every run's fronts (`all_points`:
     its nadir is the worst point, so every front point counts) or their non-dominated union
     (`reference_front`: the nadir of the best known front)."""
     if nadir_of not in NADIR_OF:
         raise ReportError(f"--nadir-of: must be one of {list(NADIR_OF)}, got {nadir_of!r}")
     union = np.vstack([r.front[cols].to_numpy(float) for r in runs for cols in columns])
-    return union[nondominated_mask(union)] if nadir_of == "reference_front" else union
+    return union[nondominated_mask(union, objectives)] if nadir_of == "reference_front" else union
 
 
-def union_bounds(runs: list[RunRecord], columns: list[list[str]],
-                 nadir_of: str = "all_points") -> tuple[np.ndarray, np.ndarray]:
-    """Ideal (best) and nadir (worst) value per objective of `union_points`."""
-    union = union_points(runs, columns, nadir_of)
-    return union.max(axis=0), union.min(axis=0)
+def union_bounds(runs: list[RunRecord], columns: list[list[str]], nadir_of: str = "all_points",
+                 objectives: Names = None) -> tuple[np.ndarray, np.ndarray]:
+    """Ideal (best) and nadir (worst) value per objective of `union_points`, natural units."""
+    union = orient(union_points(runs, columns, nadir_of, objectives), objectives)
+    return orient(union.max(axis=0), objectives), orient(union.min(axis=0), objectives)
 
 
 def choose_reference_point(runs: list[RunRecord], n_obj: int, configured: list[float] | None,
                            margin: float = DEFAULT_MARGIN, from_runs: bool = False,
                            columns: list[list[str]] | None = None,
-                           nadir_of: str = "all_points") -> tuple[np.ndarray, str]:
+                           nadir_of: str = "all_points", objectives: Names = None) -> tuple[np.ndarray, str]:
     """The one reference point for every run, and how it was chosen.
 
     Default: derived from the union of all compared fronts (validation and test points): its nadir
@@ -180,15 +183,15 @@ def choose_reference_point(runs: list[RunRecord], n_obj: int, configured: list[f
         if len(known) != len(points) or not np.allclose(known, known[0]):
             raise ReportError("--runs-reference-point: the runs' summary.json reference points differ or are missing")
         return np.asarray(known[0], dtype=float), "the runs' configured reference point (all runs agree)"
-    union = union_points(runs, columns or [VALID, TEST], nadir_of)
+    union = union_points(runs, columns or [VALID, TEST], nadir_of, objectives)
     what = "the non-dominated union of all compared fronts" if nadir_of == "reference_front" else \
         "all points of all compared fronts"
-    return (nadir_reference_point(union, margin),
+    return (nadir_reference_point(union, margin, objectives),
             f"derived: nadir of {what} minus {margin:g} x its range per objective")
 
 
-def _nondominated(F: np.ndarray) -> np.ndarray:
-    return F[nondominated_mask(F)]
+def _nondominated(F: np.ndarray, objectives: Names = None) -> np.ndarray:
+    return F[nondominated_mask(F, objectives)]
 
 
 def igd_scale(front: np.ndarray) -> np.ndarray:
@@ -203,29 +206,31 @@ def igd_scale(front: np.ndarray) -> np.ndarray:
 
 def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_front: np.ndarray,
               bounds: tuple[np.ndarray, np.ndarray], test_columns: tuple[str, str] = (TEST[0], TEST[1]),
-              test_ref: np.ndarray | None = None) -> dict:
+              test_ref: np.ndarray | None = None, objectives: Names = None, test_objectives: Names = None) -> dict:
     """Indicators of one run, all recomputed from front.csv against the shared reference point/fronts.
 
     HV in natural units against `ref` (test: `test_ref`, default `ref`), normalised HV on objectives
     mapped by `bounds` = (ideal, nadir) to [0, 1], the best single point's share of each HV, and IGD+
-    on objectives divided by `igd_scale(valid_front)`.
+    on objectives divided by `igd_scale(valid_front)`. `objectives` (`test_objectives` for the test
+    columns) name the objectives so that each is read in its direction.
     """
+    test_objectives = objectives if test_objectives is None else test_objectives
     test_ref = ref if test_ref is None else test_ref
     ideal, nadir = bounds
     valid_F, test_F = run.front[VALID].to_numpy(float), run.front[list(test_columns)].to_numpy(float)
-    valid_nd, test_nd = _nondominated(valid_F), _nondominated(test_F)
+    valid_nd, test_nd = _nondominated(valid_F, objectives), _nondominated(test_F, test_objectives)
     scale = igd_scale(valid_front)
     return {
-        "hypervolume": hypervolume(valid_nd, ref),
-        "test_hypervolume": hypervolume(test_nd, test_ref),
+        "hypervolume": hypervolume(valid_nd, ref, objectives),
+        "test_hypervolume": hypervolume(test_nd, test_ref, test_objectives),
         "normalised_hypervolume": hypervolume(normalise(valid_nd, ideal, nadir), normalise(ref, ideal, nadir)),
         "test_normalised_hypervolume": hypervolume(normalise(test_nd, ideal, nadir), normalise(test_ref, ideal, nadir)),
-        "hv_best_point_share": best_point_share(valid_nd, ref),
-        "test_hv_best_point_share": best_point_share(test_nd, test_ref),
-        "igd_plus": igd_plus(valid_nd / scale, valid_front / scale),
-        "test_igd_plus": igd_plus(test_nd / scale, test_front / scale),
-        "valid_test_igd_plus": igd_plus(test_F / scale, valid_nd / scale),
-        "share_stay_nondominated": share_stay_nondominated(test_F),
+        "hv_best_point_share": best_point_share(valid_nd, ref, objectives),
+        "test_hv_best_point_share": best_point_share(test_nd, test_ref, test_objectives),
+        "igd_plus": igd_plus(valid_nd / scale, valid_front / scale, objectives),
+        "test_igd_plus": igd_plus(test_nd / scale, test_front / scale, test_objectives),
+        "valid_test_igd_plus": igd_plus(test_F / scale, valid_nd / scale, objectives),
+        "share_stay_nondominated": share_stay_nondominated(test_F, test_objectives),
         "n_front": int(len(run.front)),
         "n_evals": int(run.summary.get("n_evals", len(run.evaluations))),
         "runtime_s": float(run.summary.get("runtime_s", float("nan"))),
@@ -267,16 +272,19 @@ def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: 
     values.insert(0, "group", _labels(values, tuple(by)))
     same_objectives = test_columns == tuple(TEST)
     columns = [VALID, list(test_columns)] if same_objectives else [VALID]
+    test_objectives = objectives if same_objectives else (objectives[0], "realised_revenue")
     ref, source = choose_reference_point(runs, len(objectives), reference_point, margin, from_runs, columns,
-                                         nadir_of)
+                                         nadir_of, objectives)
     test_ref = ref
     if not same_objectives:  # realised revenue is another quantity: its own point, from the test fronts
-        test_ref = nadir_reference_point(union_points(runs, [list(test_columns)], nadir_of), margin)
-    ideal, nadir = union_bounds(runs, columns, nadir_of)
-    valid_front = reference_front([r.front[VALID].to_numpy(float) for r in runs])
-    test_front = reference_front([_nondominated(r.front[list(test_columns)].to_numpy(float)) for r in runs])
-    scores = pd.DataFrame([score_run(r, ref, valid_front, test_front, (ideal, nadir), test_columns, test_ref)
-                           for r in runs])
+        test_ref = nadir_reference_point(union_points(runs, [list(test_columns)], nadir_of, test_objectives), margin,
+                                         test_objectives)
+    ideal, nadir = union_bounds(runs, columns, nadir_of, objectives)
+    valid_front = reference_front([r.front[VALID].to_numpy(float) for r in runs], objectives)
+    test_front = reference_front([_nondominated(r.front[list(test_columns)].to_numpy(float), test_objectives)
+                                  for r in runs], test_objectives)
+    scores = pd.DataFrame([score_run(r, ref, valid_front, test_front, (ideal, nadir), test_columns, test_ref,
+                                     objectives, test_objectives) for r in runs])
     seeds = pd.DataFrame({"seed": [int(r.summary["seed"]) for r in runs]})
     values = values.drop(columns=["seed"], errors="ignore")  # `--by seed`: one seed column, from the summary
     table = pd.concat([pd.DataFrame({"run_dir": [str(r.path) for r in runs]}), values, seeds, scores], axis=1)
@@ -290,7 +298,7 @@ def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: 
     )
 
 
-def hv_history(run: RunRecord, reference_point: np.ndarray) -> pd.DataFrame:
+def hv_history(run: RunRecord, reference_point: np.ndarray, objectives: Names = None) -> pd.DataFrame:
     """Hypervolume of everything evaluated up to each generation, against the shared reference point.
 
     Recomputed from evaluations.csv (history.csv holds each run's own reference point's values).
@@ -300,5 +308,5 @@ def hv_history(run: RunRecord, reference_point: np.ndarray) -> pd.DataFrame:
     for gen in sorted(ev["generation"].unique()):
         F = ev.loc[ev["generation"] <= gen, VALID].to_numpy(float)
         rows.append({"generation": int(gen), "n_evals": int(len(F)),
-                     "hypervolume": hypervolume(_nondominated(F), reference_point)})
+                     "hypervolume": hypervolume(_nondominated(F, objectives), reference_point, objectives)})
     return pd.DataFrame(rows)

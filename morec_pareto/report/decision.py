@@ -15,24 +15,25 @@ from morec_pareto.search.signs import to_minimisation
 METHODS = ("knee", "pseudo_weights")
 
 
-def _normalised(F: np.ndarray) -> np.ndarray:
-    """Maximised F -> minimisation scaled to [0, 1] per objective (constant objectives map to 0)."""
-    G = to_minimisation(F)
+def _normalised(F: np.ndarray, objectives: tuple[str, ...] | None = None) -> np.ndarray:
+    """F (natural units) -> minimisation scaled to [0, 1] per objective (constant objectives map to 0)."""
+    G = to_minimisation(F, objectives)
     span = G.max(axis=0) - G.min(axis=0)
     return (G - G.min(axis=0)) / np.where(span > 0, span, 1.0)
 
 
-def pseudo_weight_index(F: np.ndarray, weights: tuple[float, ...] = (0.5, 0.5)) -> int:
+def pseudo_weight_index(F: np.ndarray, weights: tuple[float, ...] = (0.5, 0.5),
+                        objectives: tuple[str, ...] | None = None) -> int:
     """Row of F (maximised) whose pseudo-weights are closest (L1) to `weights`.
 
     Pseudo-weight of objective i: w_i = (f_i - min f_i) / (max f_i - min f_i), normalised to sum to 1.
     """
-    G = _normalised(np.asarray(F, dtype=float))
+    G = _normalised(np.asarray(F, dtype=float), objectives)
     return int(PseudoWeights(np.asarray(weights, dtype=float)).do(G, ideal=np.zeros(G.shape[1]),
                                                                    nadir=np.ones(G.shape[1])))
 
 
-def knee_index(F: np.ndarray) -> tuple[int, str]:
+def knee_index(F: np.ndarray, objectives: tuple[str, ...] | None = None) -> tuple[int, str]:
     """Row of F (maximised) at the front's knee, and the rule that chose it.
 
     pymoo's high trade-off points on the normalised front (most deterioration per unit of gain among
@@ -41,19 +42,19 @@ def knee_index(F: np.ndarray) -> tuple[int, str]:
     """
     F = np.asarray(F, dtype=float)
     if len(F) >= 3:
-        G = _normalised(F)
+        G = _normalised(F, objectives)
         flagged = HighTradeoffPoints().do(G)
         if flagged is not None and len(np.atleast_1d(flagged)):
             flagged = np.atleast_1d(flagged)
             return int(flagged[np.argmin(np.linalg.norm(G[flagged], axis=1))]), "high_tradeoff"
-    return pseudo_weight_index(F), "pseudo_weights(0.5, 0.5)"
+    return pseudo_weight_index(F, objectives=objectives), "pseudo_weights(0.5, 0.5)"
 
 
 def pooled_front(collection: Collection, group: str) -> pd.DataFrame:
     """Non-dominated validation points of all of a group's runs, with `run_dir` and `seed` of each."""
     frames = [r.front.assign(run_dir=str(r.path), seed=int(r.summary["seed"])) for r in collection.group_runs(group)]
     pooled = pd.concat(frames, ignore_index=True)
-    return pooled[nondominated_mask(pooled[VALID].to_numpy(float))].reset_index(drop=True)
+    return pooled[nondominated_mask(pooled[VALID].to_numpy(float), collection.objectives)].reset_index(drop=True)
 
 
 def choose_points(collection: Collection, weights: tuple[float, ...] = (0.5, 0.5)) -> pd.DataFrame:
@@ -66,9 +67,10 @@ def choose_points(collection: Collection, weights: tuple[float, ...] = (0.5, 0.5
     for group in collection.groups:
         pooled = pooled_front(collection, group)
         F = pooled[VALID].to_numpy(float)
-        knee, rule = knee_index(F)
+        knee, rule = knee_index(F, collection.objectives)
         picks = {"knee": (knee, rule),
-                 "pseudo_weights": (pseudo_weight_index(F, weights), f"pseudo_weights{tuple(weights)}")}
+                 "pseudo_weights": (pseudo_weight_index(F, weights, collection.objectives),
+                                    f"pseudo_weights{tuple(weights)}")}
         for method, (index, used) in picks.items():
             rows.append({"group": group, "strategy": collection.strategy(group), "method": method, "rule": used,
                          **pooled.iloc[index].to_dict()})

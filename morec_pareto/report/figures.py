@@ -7,10 +7,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from morec_pareto.objectives.registry import get_objective
+from morec_pareto.objectives.registry import directions, get_objective
 from morec_pareto.report.attainment import attainment_surfaces, surface_steps
 from morec_pareto.report.collect import OBJECTIVE_COLUMNS, VALID, Collection, hv_history
 from morec_pareto.report.decision import pooled_front
+from morec_pareto.report.indicators import orient
 from morec_pareto.report.plots import group_colors
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ SURFACE_STYLES = {"best": ":", "median": "-", "worst": "--"}
 
 
 def objective_labels(collection: Collection) -> list[str]:
-    """Axis labels with units and K, from the objective registry."""
-    return [get_objective(n).label.format(k=collection.k) for n in collection.objectives]
+    """Axis labels with units and K, from the objective registry (a minimised one says so)."""
+    return [get_objective(n).label.format(k=collection.k) + (" (lower is better)" if get_objective(n).direction == "min"
+                                                              else "") for n in collection.objectives]
 
 
 def _axes(collection: Collection, height: float = 2.6) -> tuple[plt.Figure, plt.Axes]:
@@ -51,17 +53,18 @@ def _mark_choices(ax: plt.Axes, choices: pd.DataFrame | None, colors: dict[str, 
 def fronts_figure(collection: Collection, choices: pd.DataFrame | None = None) -> plt.Figure:
     """Every run's validation front (thin) per group, with the group's median attainment surface (thick)."""
     colors = group_colors(collection.groups)
+    sign, ref = _signs(collection), orient(collection.reference_point, collection.objectives)
     with plt.rc_context(STYLE):
         fig, ax = _axes(collection)
         for group in collection.groups:
-            fronts = [r.front[VALID].to_numpy(float) for r in collection.group_runs(group)]
-            for F in fronts:
-                xs, ys = surface_steps(F, _floor(F, collection.reference_point))
-                ax.plot(xs, ys, color=colors[group], lw=0.5, alpha=0.45)
-                ax.scatter(F[:, 0], F[:, 1], s=5, color=colors[group], alpha=0.6, lw=0)
+            fronts = [orient(r.front[VALID].to_numpy(float), collection.objectives) for r in collection.group_runs(group)]
+            for F in fronts:  # staircases in higher-is-better units, drawn in natural units
+                xs, ys = surface_steps(F, _floor(F, ref))
+                ax.plot(xs * sign[0], ys * sign[1], color=colors[group], lw=0.5, alpha=0.45)
+                ax.scatter(F[:, 0] * sign[0], F[:, 1] * sign[1], s=5, color=colors[group], alpha=0.6, lw=0)
             median = attainment_surfaces(fronts)["median"]
-            xs, ys = surface_steps(median, _floor(median, collection.reference_point))
-            ax.plot(xs, ys, color=colors[group], lw=1.6, label=f"{group} (median of {len(fronts)})")
+            xs, ys = surface_steps(median, _floor(median, ref))
+            ax.plot(xs * sign[0], ys * sign[1], color=colors[group], lw=1.6, label=f"{group} (median of {len(fronts)})")
         _zoom(ax, collection)
         _mark_choices(ax, choices, colors)
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -69,32 +72,41 @@ def fronts_figure(collection: Collection, choices: pd.DataFrame | None = None) -
     return fig
 
 
+def _signs(collection: Collection) -> np.ndarray:
+    """+1 for a maximised, -1 for a minimised objective of the collection."""
+    return directions(tuple(collection.objectives))
+
+
 def _floor(F: np.ndarray, reference_point: np.ndarray) -> np.ndarray:
-    """Where a staircase ends: the reference point, or the front's own worst values when it lies below it
-    (a front under the reference point would otherwise draw long lines up to it)."""
+    """Where a staircase ends (higher-is-better units): the reference point, or the front's own worst
+    values when it lies below it (a front under the reference point would otherwise draw long lines up to it)."""
     return np.minimum(reference_point, np.asarray(F, dtype=float).min(axis=0))
 
 
 def _zoom(ax: plt.Axes, collection: Collection) -> None:
-    """Limit the axes to the fronts (the staircases run down to the reference point, often far away)."""
+    """Limit the axes to the fronts (the staircases run down to the reference point, often far away);
+    a minimised objective's axis is reversed, so better is always up and to the right."""
     F = np.vstack([r.front[VALID].to_numpy(float) for r in collection.runs])
     lo, hi = F.min(axis=0), F.max(axis=0)
     pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
-    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+    sign = _signs(collection)
+    ax.set_xlim(*(lo[0] - pad[0], hi[0] + pad[0])[:: int(sign[0])])
+    ax.set_ylim(*(lo[1] - pad[1], hi[1] + pad[1])[:: int(sign[1])])
 
 
 def attainment_figure(collection: Collection, choices: pd.DataFrame | None = None) -> plt.Figure:
     """Best (dotted), median (solid) and worst (dashed) empirical attainment surfaces of each group."""
     colors = group_colors(collection.groups)
+    sign, ref = _signs(collection), orient(collection.reference_point, collection.objectives)
     with plt.rc_context(STYLE):
         fig, ax = _axes(collection)
         for group in collection.groups:
-            surfaces = attainment_surfaces([r.front[VALID].to_numpy(float) for r in collection.group_runs(group)])
+            surfaces = attainment_surfaces([orient(r.front[VALID].to_numpy(float), collection.objectives)
+                                            for r in collection.group_runs(group)])
             for name, surface in surfaces.items():
-                xs, ys = surface_steps(surface, _floor(surface, collection.reference_point))
-                ax.plot(xs, ys, color=colors[group], ls=SURFACE_STYLES[name], lw=1.0 + 0.4 * (name == "median"),
-                        label=group if name == "median" else None)
+                xs, ys = surface_steps(surface, _floor(surface, ref))
+                ax.plot(xs * sign[0], ys * sign[1], color=colors[group], ls=SURFACE_STYLES[name],
+                        lw=1.0 + 0.4 * (name == "median"), label=group if name == "median" else None)
         for name, ls in SURFACE_STYLES.items():
             ax.plot([], [], color="0.3", ls=ls, lw=1.0, label=f"{name} surface")
         _zoom(ax, collection)
@@ -110,7 +122,7 @@ def hv_history_figure(collection: Collection) -> plt.Figure:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4))
         for group in collection.groups:
-            runs = [hv_history(r, collection.reference_point) for r in collection.group_runs(group)]
+            runs = [hv_history(r, collection.reference_point, collection.objectives) for r in collection.group_runs(group)]
             grid = np.unique(np.concatenate([h["n_evals"].to_numpy() for h in runs]))
             curves = np.stack([_steps_at(h, grid) for h in runs])
             ax.fill_between(grid, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0), color=colors[group],

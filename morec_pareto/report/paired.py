@@ -74,7 +74,7 @@ def paired_bootstrap(path_a: Path, path_b: Path, stage: str = "test", n_resample
         X = run.front[list(policy.var_names)].to_numpy(float)
         per_user.append(per_user_objectives(policy, X, data, objectives))
     ref = np.asarray(run_a.summary["reference_point"], dtype=float)
-    result = hv_difference_ci(per_user[0], per_user[1], ref, confidence, n_resamples, seed)
+    result = hv_difference_ci(per_user[0], per_user[1], ref, confidence, n_resamples, seed, objectives=objectives)
     return {"run_a": str(path_a), "run_b": str(path_b), "stage": stage, "objectives": list(objectives),
             "reference_point": ref.tolist(), **result}
 

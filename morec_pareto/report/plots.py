@@ -13,13 +13,15 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
            "#882255", "#44AA99", "#999933", "#AA4499")
 
 
-def _staircase(front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x, y of the attainment staircase of a maximised 2-D front."""
-    order = np.argsort(front[:, 0])
-    x, y = front[order, 0], front[order, 1]
+def _staircase(front: np.ndarray, signs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of the attainment staircase of a 2-D front; `signs` (+1 maximised, -1 minimised) per axis."""
+    signs = np.ones(2) if signs is None else np.asarray(signs, dtype=float)
+    oriented = front * signs
+    order = np.argsort(oriented[:, 0])
+    x, y = oriented[order, 0], oriented[order, 1]
     xs = np.repeat(x, 2)[1:]
     ys = np.repeat(y, 2)[:-1]
-    return xs, ys
+    return xs * signs[0], ys * signs[1]
 
 
 def plot_front(
@@ -29,12 +31,16 @@ def plot_front(
     label: str = "front",
     color: str = PALETTE[0],
     test_front: np.ndarray | None = None,
+    signs: np.ndarray | None = None,
 ) -> None:
-    """Draw evaluated points (faint), the front (highlighted, with its staircase) and optionally its test scores."""
+    """Draw evaluated points (faint), the front (highlighted, with its staircase) and optionally its test scores.
+
+    `signs` gives each axis's direction (+1 maximised, -1 minimised) for the staircase; default both maximised.
+    """
     if evaluated is not None and len(evaluated):
         ax.scatter(evaluated[:, 0], evaluated[:, 1], s=6, color="0.6", alpha=0.35, lw=0, label="evaluated", zorder=1)
     if len(front):
-        xs, ys = _staircase(front)
+        xs, ys = _staircase(front, signs)
         ax.plot(xs, ys, color=color, lw=1.2, zorder=2)
         ax.scatter(front[:, 0], front[:, 1], s=22, color=color, edgecolor="white", lw=0.5, label=label, zorder=3)
     if test_front is not None and len(test_front):
@@ -56,13 +62,19 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
 
 def pareto_figure(
     evaluated: np.ndarray, front: np.ndarray, xlabel: str, ylabel: str, title: str = "",
-    test_front: np.ndarray | None = None,
+    test_front: np.ndarray | None = None, signs: np.ndarray | None = None,
 ) -> plt.Figure:
-    """The run's satisfaction-vs-revenue figure."""
+    """The run's satisfaction-vs-revenue figure; a minimised axis (`signs` -1) is drawn reversed, so
+    better is always up and to the right."""
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
-    plot_front(ax, evaluated, front, label="Pareto front (validation)", test_front=test_front)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    plot_front(ax, evaluated, front, label="Pareto front (validation)", test_front=test_front, signs=signs)
+    signs = np.ones(2) if signs is None else np.asarray(signs)
+    ax.set_xlabel(xlabel + (" (lower is better)" if signs[0] < 0 else ""))
+    ax.set_ylabel(ylabel + (" (lower is better)" if signs[1] < 0 else ""))
+    if signs[0] < 0:
+        ax.invert_xaxis()
+    if signs[1] < 0:
+        ax.invert_yaxis()
     if title:
         ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3, lw=0.5)

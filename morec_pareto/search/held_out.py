@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from morec_pareto.objectives.registry import directions
 from morec_pareto.scoring.sources import ScoreSource
 from morec_pareto.search.problem import PopulationEvaluator, evaluate_candidates
 from morec_pareto.search.run import SearchResult
@@ -25,7 +26,8 @@ def score_front(result: SearchResult, evaluator: PopulationEvaluator, source: Sc
                 policy_point: dict | None = None) -> HeldOutScores:
     """Re-score the front's candidates on test (and their realised revenue on validation and test)."""
     front_mask = result.front_mask
-    order = np.flatnonzero(front_mask)[np.argsort(-result.F[front_mask, 0], kind="stable")]
+    best_first = -result.F[front_mask, 0] * directions(evaluator.objectives)[0]  # the first objective, best first
+    order = np.flatnonzero(front_mask)[np.argsort(best_first, kind="stable")]
     X = result.X[order]
     with_realised = (*evaluator.objectives, "realised_revenue")
     test_F = evaluate_candidates(evaluator, source, X, Stage.TEST, with_realised)

@@ -32,16 +32,18 @@ class SearchResult:
     var_names: tuple[str, ...]
     seconds: float
     table_seconds: float = 0.0  # of `seconds`: building (and pruning) the candidate tables
+    objectives: tuple[str, ...] | None = None  # names (directions from the registry); None: all maximised
 
     @property
     def front_mask(self) -> np.ndarray:
-        return nondominated_mask(self.F)
+        return nondominated_mask(self.F, self.objectives)
 
 
 def _history_row(problem: RankingProblem, generation: int, reference_point: np.ndarray) -> dict[str, float]:
     F = np.concatenate([f for _, f in problem.log])
-    front = F[nondominated_mask(F)]
-    return {"generation": generation, "n_evals": len(F), "hypervolume": hypervolume(front, reference_point),
+    objectives = problem.evaluator.objectives
+    front = F[nondominated_mask(F, objectives)]
+    return {"generation": generation, "n_evals": len(F), "hypervolume": hypervolume(front, reference_point, objectives),
             "n_nondominated": len(front)}
 
 
@@ -87,6 +89,7 @@ def run_search(
         X=np.concatenate([x for x, _ in problem.log]), F=np.concatenate([f for _, f in problem.log]),
         generation=generation, history=history, var_names=problem.var_names,
         seconds=time.perf_counter() - start, table_seconds=problem.evaluator.table_seconds,
+        objectives=tuple(objectives),
     )
 
 

@@ -119,7 +119,7 @@ def stage_data(
     return StageData(
         relevance=table.relevance, purchase=table.purchase, seen=table.seen, targets=table.targets,
         target_bought=split.sequences.behaviours[end] == PURCHASE, price=split.data.item_price,
-        true_click=true_click, true_buy=true_buy,
+        true_click=true_click, true_buy=true_buy, item_category=split.data.item_category,
     )
 
 
