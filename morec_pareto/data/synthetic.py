@@ -54,6 +54,12 @@ class SyntheticTruth:
         return self.click_prob(users) * self.buy_given_click(users)
 
 
+def item_texts(category: np.ndarray, item_tags: np.ndarray) -> tuple[str, ...]:
+    """Each item's text for a text encoder, from its category and tags (tag id + 1, 0 = none): 'category 3; tags 5, 17'."""
+    rows = zip(category.tolist(), item_tags.tolist())
+    return tuple(f"category {c}; tags " + ", ".join(str(t - 1) for t in row if t > 0) for c, row in rows)
+
+
 def _check(name: str, value: float, low: float, *, strict: bool = True) -> None:
     if value < low or (strict and value == low):
         raise ValueError(f"data.{name} must be {'>' if strict else '>='} {low}, got {value}")
@@ -192,5 +198,5 @@ def simulate(
         name=f"synthetic-{size}", user=users.astype(np.int64), item=items, behaviour=behaviour,
         timestamp=timestamp, n_users=U, n_items=I, item_category=category.astype(np.int64),
         item_tags=item_tags.astype(np.int64), item_price=price, n_categories=n_categories,
-        n_tags=n_tags, prices_simulated=False, truth=truth,
+        n_tags=n_tags, prices_simulated=False, truth=truth, item_text=item_texts(category, item_tags),
     )

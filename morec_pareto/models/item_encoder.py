@@ -18,6 +18,10 @@ def price_buckets(price: np.ndarray, n_buckets: int) -> np.ndarray:
 class ItemEncoder(nn.Module):
     """Encode every item from its attribute tokens.
 
+    With `text_embedding` (I, E), frozen sentence embeddings of the items' texts (`models.text_encoder`),
+    a fifth token joins them: a learned Linear projection of the item's embedding into d_model (the
+    embedding itself is a buffer, never trained).
+
     Tokens of item i: [id_i, category_i, tags_i, price_bucket_i], where the tags token is the mean of
     the item's tag embeddings (four tokens whatever the number of tags keeps encoding every item at
     every step affordable); each field has its own embedding table plus a field embedding; a Transformer
@@ -37,6 +41,7 @@ class ItemEncoder(nn.Module):
     tag_sets: torch.Tensor  # (S, T) distinct tag rows
     tag_set: torch.Tensor  # (I+1,) each item's row in tag_sets
     price_bucket: torch.Tensor  # (I+1,) price bucket of each item
+    text_embedding: torch.Tensor | None  # (I+1, E) frozen text embedding of each item, row 0 = padding
 
     def __init__(
         self,
@@ -51,13 +56,14 @@ class ItemEncoder(nn.Module):
         n_heads: int = 2,
         n_price_buckets: int = 10,
         dropout: float = 0.2,
+        text_embedding: np.ndarray | None = None,
     ) -> None:
         super().__init__()
         self.id_embedding = nn.Embedding(n_items + 1, d_model, padding_idx=0)  # 0 = padding
         self.category_embedding = nn.Embedding(n_categories, d_model)
         self.tag_embedding = nn.Embedding(n_tags + 1, d_model, padding_idx=0)
         self.price_embedding = nn.Embedding(n_price_buckets, d_model)
-        self.field_embedding = nn.Embedding(4, d_model)
+        self.field_embedding = nn.Embedding(4 if text_embedding is None else 5, d_model)
         layer = nn.TransformerEncoderLayer(
             d_model, n_heads, dim_feedforward=d_model * 2, dropout=dropout, batch_first=True, norm_first=True,
             activation="gelu",
@@ -81,27 +87,41 @@ class ItemEncoder(nn.Module):
         with torch.no_grad():  # padding rows stay zero: "no tag" adds nothing to the tag mean
             self.id_embedding.weight[0].zero_()
             self.tag_embedding.weight[0].zero_()
+        self.text_projection: nn.Linear | None = None
+        if text_embedding is None:
+            self.text_embedding = None
+        else:  # created last, so a model without text draws the same initial weights as before
+            if text_embedding.shape[0] != n_items:
+                raise ValueError(f"text_embedding has {text_embedding.shape[0]} rows, expected n_items={n_items}")
+            text = np.concatenate([np.zeros((1, text_embedding.shape[1]), np.float32), text_embedding.astype(np.float32)])
+            self.register_buffer("text_embedding", torch.as_tensor(text), persistent=False)  # frozen: no gradient
+            self.text_projection = nn.Linear(text.shape[1], d_model)
 
     def _tag_mean(self, tags: torch.Tensor) -> torch.Tensor:
         """Mean tag embedding of tag rows (N, T), 0 = no tag (a zero embedding): (N, d)."""
         n_tags = (tags > 0).sum(dim=1, keepdim=True).clamp(min=1)
         return self.tag_embedding(tags).sum(dim=1) / n_tags
 
+    def _text(self, flat: torch.Tensor) -> torch.Tensor:
+        """The learned projection of items' (N,) frozen text embeddings: (N, d)."""
+        assert self.text_embedding is not None and self.text_projection is not None, "a model with a text token"
+        return self.text_projection(self.text_embedding[flat])
+
     def _tokens(self, flat: torch.Tensor) -> torch.Tensor:
-        """The four attribute tokens of items (N,), field embeddings added: (N, 4, d)."""
-        tokens = torch.stack(
-            [
-                self.id_embedding(flat),
-                self.category_embedding(self.category[flat]),
-                self._tag_mean(self.tags[flat]),
-                self.price_embedding(self.price_bucket[flat]),
-            ],
-            dim=1,
-        )  # (N, 4, d)
+        """The four (five with text) attribute tokens of items (N,), field embeddings added: (N, F, d)."""
+        parts = [
+            self.id_embedding(flat),
+            self.category_embedding(self.category[flat]),
+            self._tag_mean(self.tags[flat]),
+            self.price_embedding(self.price_bucket[flat]),
+        ]
+        if self.text_embedding is not None:
+            parts.append(self._text(flat))
+        tokens = torch.stack(parts, dim=1)  # (N, F, d)
         return tokens + self.field_embedding.weight[None]
 
     def _reference_forward(self, items: torch.Tensor) -> torch.Tensor:
-        """`forward` as the plain Transformer encoder over all four tokens computes it (kept for tests)."""
+        """`forward` as the plain Transformer encoder over all tokens computes it (kept for tests)."""
         flat = items.reshape(-1)
         out = self.transformer(self._tokens(flat))
         state = self.id_embedding(flat) + self.attribute_gate * self.norm(out[:, 0])
@@ -131,7 +151,11 @@ class ItemEncoder(nn.Module):
                 k_table, v_table = _keys_values(last, table)
                 keys.append(k_table[index])
                 values.append(v_table[index])
-            k, v = torch.stack(keys, dim=1), torch.stack(values, dim=1)  # (N, 4, d)
+            if self.text_embedding is not None:  # one text per item: its keys and values per item
+                k_text, v_text = _keys_values(last, self._text(flat) + field[4])
+                keys.append(k_text)
+                values.append(v_text)
+            k, v = torch.stack(keys, dim=1), torch.stack(values, dim=1)  # (N, F, d)
         out = _id_query_layer(last, query, k, v)
         state = self.id_embedding(flat) + self.attribute_gate * self.norm(out)
         return state.reshape(*items.shape, -1)

@@ -7,6 +7,7 @@ from torch import nn
 from morec_pareto.models.item_encoder import IdItemEncoder, ItemEncoder
 from morec_pareto.models.repeat import RepeatBias
 from morec_pareto.models.scorer import DotScorer, Scorer
+from morec_pareto.models.text_encoder import item_embeddings
 from morec_pareto.models.user_encoder import UserEncoder
 from morec_pareto.types import BEHAVIOURS, Interactions
 
@@ -81,20 +82,30 @@ def build_recommender(
     item_attributes: bool = True,
     behaviour_tokens: bool = True,
     scorer: str = "mlp",
+    text_encoder: str | None = None,
+    text_cache_dir: str | None = None,
 ) -> Recommender:
     """Build the encoders and the scorer for a data set (sizes come from the data, not the config).
 
     `item_attributes=False` makes the item state the id embedding alone, `behaviour_tokens=False` makes
     the user encoder ignore behaviour types, `scorer="dot"` scores with dot products (`DotScorer`):
     all three together (and no repeat term) give SASRec inside this framework (`model=sasrec`).
+    `text_encoder="minilm"` adds a token of frozen sentence embeddings of the items' texts to the item
+    encoder (`models.text_encoder`; cached under `text_cache_dir`, None = the data cache's default folder).
     """
     if scorer not in ("mlp", "dot"):
         raise ValueError(f"model.scorer must be mlp or dot, got {scorer!r}")
+    text = None
+    if text_encoder is not None:
+        if not item_attributes:
+            raise ValueError("model.text_encoder adds a token to the attribute item encoder: it needs model.item_attributes=true")
+        text = item_embeddings(data, text_encoder, text_cache_dir)
     item_encoder: ItemEncoder | IdItemEncoder
     if item_attributes:
         item_encoder = ItemEncoder(
             data.n_items, data.item_category, data.item_tags, data.item_price, data.n_categories, data.n_tags,
             d_model=d_model, n_layers=item_layers, n_heads=n_heads, n_price_buckets=n_price_buckets, dropout=dropout,
+            text_embedding=text,
         )
     else:
         item_encoder = IdItemEncoder(data.n_items, d_model)

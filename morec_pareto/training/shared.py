@@ -38,6 +38,10 @@ def model_cache_path(folder: Path, split: Split, model_kwargs: dict, train_kwarg
     Strategies that train identically (weighted, tchebycheff, non_weighted, epsilon_constraint, grid,
     random at one seed) then share one training; the key covers everything that shapes the weights.
     """
+    # where text embeddings are cached does not shape the weights, and a model without text keeps the key it had
+    # before the text token existed
+    model_kwargs = {k: v for k, v in model_kwargs.items()
+                    if k != "text_cache_dir" and not (k == "text_encoder" and v is None)}
     key = json.dumps([MODEL_CACHE_VERSION, data_fingerprint(split), model_kwargs, train_kwargs, method, seed,
                       torch.__version__, torch.get_num_threads(), torch.device(device).type], sort_keys=True, default=str)
     return folder / f"model_{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"

@@ -17,7 +17,7 @@ from morec_pareto.types import Interactions
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1  # bump when preprocessing changes, so older entries are not reused
+CACHE_VERSION = 2  # bump when preprocessing changes, so older entries are not reused (2: item texts)
 _ARRAYS = ("user", "item", "behaviour", "timestamp", "item_category", "item_tags", "item_price")
 _SCALARS = ("name", "n_users", "n_items", "n_categories", "n_tags", "prices_simulated")
 
@@ -52,9 +52,12 @@ def cache_key(reader: str, args: Mapping[str, Any], files: Sequence[Path]) -> st
 
 def _save(data: Interactions, stats: dict[str, int], path: Path) -> None:
     meta = {k: getattr(data, k) for k in _SCALARS} | {"stats": stats}
+    arrays = {k: getattr(data, k) for k in _ARRAYS}
+    if data.item_text is not None:  # a unicode array: loads without pickle
+        arrays["item_text"] = np.array(data.item_text, dtype=str).reshape(-1)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:  # a file handle, so numpy does not append its own .npz suffix
-            np.savez(fh, meta=np.array(json.dumps(meta)), **{k: getattr(data, k) for k in _ARRAYS})
+            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
 
 
 def _load(path: Path) -> tuple[Interactions, dict[str, int]] | None:
@@ -62,11 +65,12 @@ def _load(path: Path) -> tuple[Interactions, dict[str, int]] | None:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             arrays = {k: z[k] for k in _ARRAYS}
+            text = tuple(str(t) for t in z["item_text"]) if "item_text" in z.files else None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as err:
         log.warning("ignoring unreadable cache entry %s (%s)", path, err)
         return None
     stats = meta.pop("stats")
-    return Interactions(**arrays, **meta), stats
+    return Interactions(**arrays, **meta, item_text=text), stats
 
 
 def cached(

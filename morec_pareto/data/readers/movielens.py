@@ -79,8 +79,13 @@ def _ratings(path: Path, variant: str) -> pd.DataFrame:
     return frame
 
 
-def _movies(path: Path, variant: str) -> tuple[pd.Series, list[tuple[str, ...]]]:
-    """Movie ids and their genres (in file order) from the movies file."""
+def movie_text(title: str, genres: tuple[str, ...]) -> str:
+    """An item's text for a text encoder: 'Toy Story (1995); Animation, Children's, Comedy'."""
+    return "; ".join(part for part in (title.strip(), ", ".join(genres)) if part)
+
+
+def _movies(path: Path, variant: str) -> tuple[pd.Series, list[tuple[str, ...]], list[str]]:
+    """Movie ids, their genres and their titles (in file order) from the movies file."""
     if variant == "100k":
         genre_file = path.parent / "u.genre"
         names = list(GENRES_100K)
@@ -90,7 +95,7 @@ def _movies(path: Path, variant: str) -> tuple[pd.Series, list[tuple[str, ...]]]
         frame = _columns(frame, 5 + len(names), path)  # id, title, release, video release, URL, genre flags
         flags = frame.iloc[:, 5 : 5 + len(names)].to_numpy() == "1"
         genres = [tuple(g for g, f in zip(names, row) if f) for row in flags]
-        return frame.iloc[:, 0], genres
+        return frame.iloc[:, 0], genres, frame.iloc[:, 1].tolist()
     if variant == "1m":
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file (check data.path and data.variant)")
@@ -99,14 +104,16 @@ def _movies(path: Path, variant: str) -> tuple[pd.Series, list[tuple[str, ...]]]
         if bad:
             raise ValueError(f"{path}: line {bad[0] + 1} is not 'MovieID::Title::Genres'")
         ids, cells = pd.Series([r[0] for r in rows], dtype=str), [r[2] for r in rows]
+        titles = [r[1] for r in rows]
     else:
         frame = _read(path, sep=",")
         for col in ("movieId", "genres"):
             if col not in frame.columns:
                 raise ValueError(f"{path}: no column {col!r}{suggest(col, frame.columns)}")
         ids, cells = frame["movieId"], frame["genres"].tolist()
+        titles = frame["title"].tolist() if "title" in frame.columns else [""] * len(frame)
     genres = [tuple(g for g in dict.fromkeys(c.split("|")) if g and g != NO_GENRE) for c in cells]
-    return ids, genres
+    return ids, genres, titles
 
 
 def load_movielens(
@@ -116,7 +123,8 @@ def load_movielens(
 ) -> Interactions:
     """Load MovieLens from GroupLens' raw files; the category is a movie's first genre, its tags all its genres.
 
-    MovieLens has no prices, so they are drawn from `price_model` (prices_simulated=True).
+    MovieLens has no prices, so they are drawn from `price_model` (prices_simulated=True). An item's text
+    (`Interactions.item_text`) is its title and genres, e.g. "Toy Story (1995); Animation, Children's, Comedy".
 
     Args:
         path: folder of the unpacked archive (e.g. ml-100k/ holding u.data and u.item).
@@ -147,9 +155,10 @@ def load_movielens(
                                     rating_thresholds=rating_thresholds, drop_unmapped=False, default_behaviour="click")
         log = RawLog(parse_tokens(frame["user"], source, "user"), parse_tokens(frame["item"], source, "item"), codes,
                      parse_timestamp(frame["timestamp"], source, "timestamp"))
-        ids, genres = _movies(movies_path, variant)
+        ids, genres, titles = _movies(movies_path, variant)
         items = ItemTable(str(movies_path), parse_tokens(ids, str(movies_path), "movie id"),
-                          np.array([g[0] if g else "" for g in genres], dtype=object), genres)
+                          np.array([g[0] if g else "" for g in genres], dtype=object), genres,
+                          text=[movie_text(t, g) for t, g in zip(titles, genres)])
         return build_interactions(
             f"ml-{variant}", log, items, source=source, keep=keep, dedup=dedup, min_user_count=min_user_count,
             min_item_count=min_item_count, max_tags=max_tags, price_model=price_model,

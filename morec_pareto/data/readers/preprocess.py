@@ -32,6 +32,7 @@ class ItemTable:
     category: np.ndarray | None = None  # (N,) object, category label, '' when unknown
     tags: list[tuple[str, ...]] | None = None  # N tuples of tag labels
     price: np.ndarray | None = None  # (N,) float64 > 0
+    text: list[str] | None = None  # N texts (title, genres, ...) for a text encoder
 
 
 def _dedup_mask(user: np.ndarray, item: np.ndarray, log: RawLog, dedup: str) -> np.ndarray:
@@ -123,6 +124,16 @@ def _item_attributes(
     return category, n_categories, tags, n_tags, price, True
 
 
+def _item_text(keys: np.ndarray, items: ItemTable | None) -> tuple[str, ...] | None:
+    """The text of each item `keys` (its first row in the item table; '' for an item without a row), or None."""
+    if items is None or items.text is None:
+        return None
+    index = pd.Index(items.item)
+    first = np.flatnonzero(~index.duplicated(keep="first"))
+    found = index[first].get_indexer(keys)
+    return tuple(items.text[first[r]] if r >= 0 else "" for r in found)
+
+
 def build_interactions(
     name: str, log: RawLog, items: ItemTable | None, *, source: str, keep: np.ndarray | None = None,
     dedup: str = "exact", min_user_count: int = 0, min_item_count: int = 0, max_tags: int = 16,
@@ -172,7 +183,7 @@ def build_interactions(
         behaviour=log.behaviour[idx][order].astype(np.int8), timestamp=timestamp[order].astype(np.float64),
         n_users=len(user_keys), n_items=len(item_keys), item_category=category, item_tags=tags,
         item_price=np.asarray(price, dtype=np.float64), n_categories=n_categories, n_tags=n_tags,
-        prices_simulated=simulated,
+        prices_simulated=simulated, item_text=_item_text(np.asarray(item_keys, dtype=object), items),
     )
     stats.update(users=data.n_users, items=data.n_items, events=data.n_events)
     return data, stats

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -80,15 +80,36 @@ def read_atomic(path: Path, wanted: Mapping[str, str], encoding: str = "utf-8") 
     return frame, types
 
 
+def text_fields_of(types: Mapping[str, str], text_fields: str | Sequence[str] | None,
+                   category_field: str | None, tag_field: str | None) -> list[str]:
+    """The NAME.item fields an item's text is made of.
+
+    'auto': the fields whose name contains 'title', then the category and tag fields (deduplicated, those
+    present); a list: exactly those fields; None or []: no text.
+    """
+    if text_fields is None:
+        return []
+    if isinstance(text_fields, str):
+        if text_fields != "auto":
+            raise ValueError(f"data.text_fields must be auto, a list of NAME.item fields or null, got {text_fields!r}")
+        auto = [name for name in types if "title" in name.lower()] + [f for f in (category_field, tag_field) if f]
+        return [f for f in dict.fromkeys(auto) if f in types]
+    return [str(f) for f in text_fields]
+
+
 def _item_table(
     path: Path, item_field: str, category_field: str | None, tag_field: str | None, price_field: str | None,
-    encoding: str,
+    encoding: str, text_fields: str | Sequence[str] | None = None,
 ) -> ItemTable:
-    """Category (first token), tags (all tokens) and price per item from NAME.item."""
+    """Category (first token), tags (all tokens), price and text per item from NAME.item.
+
+    An item's text joins its `text_fields` cells (see `text_fields_of`) with '; ', skipping empty ones.
+    """
+    texts = text_fields_of(read_header(path, encoding), text_fields, category_field, tag_field) if path.is_file() else []
     wanted = {"data.item_field": item_field} | {
         key: field for key, field in (("data.category_field", category_field), ("data.tag_field", tag_field),
                                       ("data.price_field", price_field)) if field is not None
-    }
+    } | {f"data.text_fields[{k}]": field for k, field in enumerate(texts)}
     if not path.is_file():
         raise FileNotFoundError(
             f"{path}: no such item file; set data.category_field, data.tag_field and data.price_field "
@@ -103,7 +124,11 @@ def _item_table(
         tags = split_tokens(frame[tag_field], None)
     if price_field is not None:
         price = parse_price(frame[price_field], source, price_field)
-    return ItemTable(source, parse_tokens(frame[item_field], source, item_field), category, tags, price)
+    text = None
+    if texts:
+        cells = zip(*(frame[f].str.strip().tolist() for f in texts))
+        text = ["; ".join(c for c in row if c) for row in cells]
+    return ItemTable(source, parse_tokens(frame[item_field], source, item_field), category, tags, price, text)
 
 
 def load_recbole(
@@ -113,7 +138,8 @@ def load_recbole(
     rating_thresholds: Mapping[str, float] | None = None, event_map: Mapping[str, str] | None = None,
     drop_unmapped: bool = False, default_behaviour: str = "click", dedup: str = "exact", min_user_count: int = 0,
     min_item_count: int = 0, max_tags: int = 16, price_model: Mapping[str, float] | None = None,
-    encoding: str = "utf-8", cache: bool = True, cache_dir: str | None = None,
+    encoding: str = "utf-8", text_fields: str | Sequence[str] | None = "auto", cache: bool = True,
+    cache_dir: str | None = None,
 ) -> Interactions:
     """Load a data set in RecBole's atomic format (`DIR/NAME.inter` and, for item attributes, `DIR/NAME.item`).
 
@@ -128,6 +154,8 @@ def load_recbole(
         rating_thresholds: behaviour -> minimum rating, for numeric behaviour columns.
         event_map: event-type string -> behaviour, for string behaviour columns (takes precedence).
         price_field: the .item price column; None draws prices from `price_model` (prices_simulated=True).
+        text_fields: the .item fields of each item's text (`Interactions.item_text`, read by a text encoder):
+            'auto' = title-like fields then the category and tag fields; a list; None = no text.
 
     Remaining arguments are described in conf/data/recbole.yaml and `build_interactions`.
     """
@@ -136,7 +164,11 @@ def load_recbole(
     price_model, rating_thresholds = price_model_args(price_model), resolve_thresholds(rating_thresholds)
     folder = Path(path).expanduser()
     inter_path, item_path = folder / f"{name}.inter", folder / f"{name}.item"
-    uses_items = any(f is not None for f in (category_field, tag_field, price_field))
+    if text_fields is not None and not isinstance(text_fields, str):
+        text_fields = [str(f) for f in text_fields]  # a ListConfig as a plain list, for the cache key
+    # 'auto' text needs no item file; named text fields do
+    wants_text = bool(text_fields) and (text_fields != "auto" or item_path.is_file())
+    uses_items = any(f is not None for f in (category_field, tag_field, price_field)) or wants_text
     # the cache key: every argument that changes the result (cache settings and derived paths excluded)
     args = {k: v for k, v in locals().items() if k not in ("cache", "cache_dir", "folder", "inter_path", "item_path")}
     args["path"] = str(folder.resolve())
@@ -157,7 +189,8 @@ def load_recbole(
                   else np.arange(n, dtype=np.float64))
         log = RawLog(parse_tokens(frame[user_field], source, user_field), parse_tokens(frame[item_field], source, item_field),
                      codes, stamps)
-        items = _item_table(item_path, item_field, category_field, tag_field, price_field, encoding) if uses_items else None
+        items = (_item_table(item_path, item_field, category_field, tag_field, price_field, encoding, text_fields)
+                 if uses_items else None)
         return build_interactions(
             name, log, items, source=source, keep=keep, dedup=dedup, min_user_count=min_user_count,
             min_item_count=min_item_count, max_tags=max_tags, price_model=price_model,

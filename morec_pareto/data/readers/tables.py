@@ -25,10 +25,10 @@ from morec_pareto.types import Interactions
 # Column roles of the events table and their defaults; None means the table has no such column.
 EVENT_COLUMNS: dict[str, str | None] = {
     "user": "user_id", "item": "item_id", "timestamp": "timestamp", "behaviour": None, "price": None,
-    "category": None, "tags": None,
+    "category": None, "tags": None, "text": None,
 }
 # Column roles of the items table.
-ITEM_COLUMNS: dict[str, str | None] = {"item": "item_id", "category": None, "tags": None, "price": None}
+ITEM_COLUMNS: dict[str, str | None] = {"item": "item_id", "category": None, "tags": None, "price": None, "text": None}
 
 
 def _roles(given: Mapping | None, defaults: dict[str, str | None], key: str) -> dict[str, str | None]:
@@ -83,7 +83,11 @@ def read_table(path: Path, columns: list[str], sep: str | None, key: str) -> pd.
 
 
 def _attributes(frame: pd.DataFrame, roles: Mapping[str, str | None], source: str, tag_sep: str) -> ItemTable:
-    """Category, tags and price per item from the columns named in `roles` (first row of an item counts)."""
+    """Category, tags, price and text per item from the columns named in `roles` (first row of an item counts).
+
+    An item's text (for a text encoder) is its `text` cell (a title, a description), then its tags joined
+    by ', ' (as MovieLens' 'Toy Story (1995); Animation, Comedy'); no text without a `text` column.
+    """
     item = roles["item"]
     assert item is not None, "_roles refuses an item role without a column"
     items = parse_tokens(frame[item], source, item)
@@ -95,7 +99,12 @@ def _attributes(frame: pd.DataFrame, roles: Mapping[str, str | None], source: st
     price_column = roles.get("price")
     if price_column is not None:
         price = parse_price(frame[price_column], source, price_column)
-    return ItemTable(source, items, category, tags, price)
+    text = None
+    text_column = roles.get("text")
+    if text_column is not None:
+        cells = frame[text_column].astype(str).str.strip().tolist()
+        text = ["; ".join(p for p in (cell, ", ".join(row)) if p) for cell, row in zip(cells, tags or [()] * len(cells))]
+    return ItemTable(source, items, category, tags, price, text)
 
 
 def load_table(
@@ -132,7 +141,7 @@ def load_table(
     events_path = Path(path).expanduser()
     items_file = Path(items_path).expanduser() if items_path is not None else None
     if items_file is not None:
-        for role in ("category", "tags"):
+        for role in ("category", "tags", "text"):
             if roles[role] is not None:
                 raise ValueError(f"data.columns.{role} is set with data.items_path; name it in data.item_columns.{role}")
         if roles["price"] is not None and item_roles["price"] is not None:
@@ -161,7 +170,7 @@ def load_table(
         if items_file is not None:
             wanted = [c for c in item_roles.values() if c is not None]
             items = _attributes(read_table(items_file, wanted, sep, "data.item_columns"), item_roles, str(items_file), tag_sep)
-        elif roles["category"] is not None or roles["tags"] is not None:
+        elif roles["category"] is not None or roles["tags"] is not None or roles["text"] is not None:
             items = _attributes(frame, {**roles, "price": None}, source, tag_sep)
         else:
             items = None
