@@ -100,10 +100,11 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--max-count", type=int, default=20, help="cold: target item with at most this many training events")
     parser.add_argument("--n-boot", type=int, default=10_000)
     parser.add_argument("--out", type=Path, help="also write the table (markdown) here")
+    parser.add_argument("--ranks-out", type=Path, help="also write every user's test ranks per run (CSV) here")
     args = parser.parse_args(argv)
 
     splits: dict = {}
-    rows, pooled = [], {p: [] for p in PROTOCOLS}
+    rows, pooled, columns = [], {p: [] for p in PROTOCOLS}, {}
     n_cold = None
     for seed in args.seeds:
         runs = {kind: args.root / args.pattern.format(kind=kind, seed=seed) for kind in ("base", "text")}
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> str:
         targets = split.targets("test")
         cold = train_counts(split)[targets] <= args.max_count
         n_cold = int(cold.sum())
+        columns["target_train_events"] = train_counts(split)[targets]
+        for kind, ranks in (("base", base), ("text", text)):
+            for proto, label in PROTOCOLS.items():
+                columns[f"{kind}_seed{seed}_rank_{label.replace(' ', '_')}"] = ranks[proto]
         for proto, label in PROTOCOLS.items():
             b, t = ndcg(base[proto]), ndcg(text[proto])
             diff = t[cold] - b[cold]
@@ -160,6 +165,11 @@ def main(argv: list[str] | None = None) -> str:
         )
     table = "\n".join(lines)
     print(table)
+    if args.ranks_out:  # 0-based test rank of each user's held-out item (rows: users in id order)
+        import pandas as pd
+
+        args.ranks_out.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(columns).rename_axis("user").to_csv(args.ranks_out)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(table + "\n")

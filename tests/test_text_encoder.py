@@ -7,6 +7,7 @@ the others replace the encoder by a deterministic stand-in, so the wiring is che
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +224,21 @@ def test_item_text_length_is_checked():
     data = simulate("tiny", seed=0)
     with pytest.raises(ValueError, match="item_text has 2 rows"):
         replace(data, item_text=("a", "b"))
+
+
+def test_cold_item_script_counts_training_events_and_bootstraps():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
+    from text_cold_items import bootstrap_diff, ndcg, train_counts
+
+    split = leave_one_out(simulate("tiny", seed=0))
+    seq, n_train = split.sequences, split.n_history("train")
+    manual = np.zeros(split.data.n_items, np.int64)
+    for u in range(seq.n_users):
+        np.add.at(manual, seq.items[seq.offsets[u] : seq.offsets[u] + n_train[u]], 1)
+    assert np.array_equal(train_counts(split), manual) and manual.sum() == seq.offsets[-1] - 2 * seq.n_users
+    assert bootstrap_diff([np.full(5, 0.25), np.full(3, 0.25)], n_boot=200) == pytest.approx((0.25, 0.25, 0.25))
+    point, lo, hi = bootstrap_diff([np.array([0.0, 1.0] * 50)], n_boot=2000)
+    assert point == 0.5 and lo < 0.5 < hi and hi - lo < 0.3
+    assert ndcg(np.array([0, 1, 9, 10])).tolist() == pytest.approx([1.0, 1 / np.log2(3), 1 / np.log2(11), 0.0])
