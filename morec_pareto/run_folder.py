@@ -21,6 +21,7 @@ from morec_pareto.scoring.sources import ScoreSource
 from morec_pareto.search.held_out import HeldOutScores
 from morec_pareto.search.run import SearchResult
 from morec_pareto.training.fit import FitResult
+from morec_pareto.training.shared import TRAINING_CHECKPOINT
 from morec_pareto.types import Split, StageData
 
 
@@ -43,11 +44,12 @@ class RunOutcome:
 
 
 def write_run(run_dir: Path, run: RunOutcome) -> dict:
-    """Write the run's tables, figure and summary.json; remove the search checkpoint; return the summary."""
+    """Write the run's tables, figure and summary.json; remove the checkpoints; return the summary."""
     write_front_tables(run_dir, run)
     summary = build_summary(run)
     write_json(summary, run_dir / "summary.json")
     (run_dir / "checkpoint.pkl").unlink(missing_ok=True)
+    (run_dir / TRAINING_CHECKPOINT).unlink(missing_ok=True)
     return summary
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from morec_pareto.device import model_device
+from morec_pareto.io import atomic_path
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
 from morec_pareto.models.recommender import Recommender
 from morec_pareto.training.allocator import keep_freed_memory
@@ -73,6 +75,7 @@ def fit(
     lr_schedule: str = "constant",
     precision: str = "fp32",
     progress: bool = True,
+    checkpoint: Path | None = None,
 ) -> FitResult:
     """Train end to end; keep the weights of the best validation NDCG@10 epoch.
 
@@ -86,6 +89,11 @@ def fit(
 
     Training runs on the model's device (move the model first). `precision` fp32, or bf16: forward
     and losses under bfloat16 autocast, CUDA only (weights, optimiser and validation stay fp32).
+
+    With `checkpoint`, the whole training state (weights, optimiser, schedule, every random state,
+    early-stopping state and history) is saved atomically after every epoch, and an existing
+    checkpoint is resumed from: a killed training continues at the next epoch and ends with the same
+    weights and history as one that was never interrupted (same device and thread count).
     """
     _check_settings(loss_weights, method, model, lr_schedule)
     conditioned = method == "conditioned"
@@ -105,8 +113,13 @@ def fit(
     optimizer, scheduler = _optimiser(model, lr, weight_decay, steps_per_epoch, epochs, lr_schedule)
     result = FitResult(best_epoch=-1, best_valid_ndcg=-1.0, epochs_run=0, train_seconds=0.0)
     best_state = copy.deepcopy(model.state_dict())
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress)
-    for epoch in bar:
+    state = TrainingState(model, optimizer, scheduler, rng, runner.generator)
+    first_epoch, stopped = 0, False
+    if checkpoint is not None and checkpoint.exists():
+        first_epoch, stopped, best_state = state.load(checkpoint, result)
+    bar = tqdm(range(first_epoch, epochs), desc="train", unit="epoch", disable=not progress or stopped,
+               initial=first_epoch, total=epochs)
+    for epoch in [] if stopped else bar:
         start = time.perf_counter()
         model.train()
         steps = tqdm(range(0, runner.n_windows, batch_size), desc=f"epoch {epoch}", unit="step", leave=False,
@@ -119,10 +132,15 @@ def fit(
         result.history.append({"epoch": epoch, **{f"loss_{k}": v for k, v in totals.items()},
                                "valid_ndcg@10": valid["ndcg@10"]})
         bar.set_postfix(loss=f"{totals['satisfaction']:.3f}", ndcg10=f"{valid['ndcg@10']:.4f}")
+        stop = False
         if np.isfinite(valid["ndcg@10"]) and valid["ndcg@10"] > result.best_valid_ndcg:  # NaN is never best
             result.best_epoch, result.best_valid_ndcg = epoch, valid["ndcg@10"]
             best_state = copy.deepcopy(model.state_dict())
         elif epoch - result.best_epoch >= patience:
+            stop = True
+        if checkpoint is not None:
+            state.save(checkpoint, epoch + 1, stop, result, best_state)
+        if stop:
             break
     if device.type == "cpu":
         keep_freed_memory(False)  # what follows (score tables of every user x item) should not sit on a kept heap
@@ -131,6 +149,41 @@ def fit(
     model.eval()
     result.learned = model.learned_terms()
     return result
+
+
+class TrainingState:
+    """Everything a training run needs to continue exactly where it stopped, saved after each epoch."""
+
+    def __init__(self, model: Recommender, optimizer: torch.optim.Optimizer,
+                 scheduler: torch.optim.lr_scheduler.LambdaLR, rng: np.random.Generator,
+                 generator: torch.Generator) -> None:
+        self.model, self.optimizer, self.scheduler, self.rng, self.generator = model, optimizer, scheduler, rng, generator
+
+    def save(self, path: Path, next_epoch: int, stopped: bool, result: FitResult, best_state: dict) -> None:
+        """Write the state atomically: a kill while writing leaves the previous epoch's checkpoint."""
+        payload = {
+            "next_epoch": next_epoch, "stopped": stopped, "result": dict(result.__dict__),
+            "model": self.model.state_dict(), "best_state": best_state, "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(), "numpy_rng": self.rng.bit_generator.state,
+            "negatives_rng": self.generator.get_state(), "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        }
+        with atomic_path(path) as tmp:
+            torch.save(payload, tmp)
+
+    def load(self, path: Path, result: FitResult) -> tuple[int, bool, dict]:
+        """Restore the state into the live objects and `result`; returns (next epoch, stopped, best weights)."""
+        saved = torch.load(path, weights_only=False, map_location=model_device(self.model))
+        self.model.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        self.rng.bit_generator.state = saved["numpy_rng"]
+        self.generator.set_state(saved["negatives_rng"])
+        torch.set_rng_state(saved["torch_rng"])
+        if saved["cuda_rng"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+        result.__dict__.update(saved["result"])
+        return int(saved["next_epoch"]), bool(saved["stopped"]), saved["best_state"]
 
 
 def _optimiser(model: Recommender, lr: float, weight_decay: float, steps_per_epoch: int, epochs: int,

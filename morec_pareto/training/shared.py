@@ -18,6 +18,7 @@ from morec_pareto.types import Split
 
 log = logging.getLogger(__name__)
 MODEL_CACHE_VERSION = 2  # bump when training changes what the same settings produce
+TRAINING_CHECKPOINT = "training_checkpoint.pt"  # in the run folder until the run is done; a rerun resumes from it
 
 
 @dataclass
@@ -70,7 +71,8 @@ def train_shared_model(loss: LossMethod, model_cfg: dict, train_cfg: dict, split
             fit_result.reused_from = str(cached)
             log.info("model reused from %s (same data, model, train config and seed)", cached)
     else:
-        fit_result = fit(model, split, seed=seed, method=loss.fit_method, progress=progress, **train_kwargs)
+        fit_result = fit(model, split, seed=seed, method=loss.fit_method, progress=progress,
+                         checkpoint=run_dir / TRAINING_CHECKPOINT, **train_kwargs)
     payload = {"state_dict": model.state_dict(), "model": model_kwargs, "fit": fit_result.__dict__}
     if cached is not None and not cached.exists():
         _save({**payload, "fit": {**fit_result.__dict__, "reused_from": None}}, cached)
