@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from morec_pareto.pipeline import run
 from morec_pareto.run_config import register_resolvers
+from morec_pareto.run_folder import write_state
 
 log = logging.getLogger("morec_pareto")
 
@@ -28,7 +29,13 @@ register_resolvers()  # ${run_name:} in hydra.run.dir, resolved before the app r
 def main(cfg: DictConfig) -> float:
     """Run the pipeline; returns the validation hypervolume (what a sweeper would maximise)."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    summary = run(cfg, run_dir)
+    write_state(run_dir, "running")
+    try:
+        summary = run(cfg, run_dir)
+    except Exception as err:  # recorded in the run folder, then raised as before
+        write_state(run_dir, "failed", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+        raise
+    write_state(run_dir, "done")
     log.info(
         "hypervolume %.5g (test %.5g), %d front points, %d evaluations, %.1f s",
         summary["hypervolume"], summary["test_hypervolume"], summary["n_front"], summary["n_evals"], summary["runtime_s"],

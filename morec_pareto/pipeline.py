@@ -35,6 +35,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the whole pipeline for one config and write the run folder; returns the summary."""
     start, seed, device = time.perf_counter(), int(cfg.seed), resolve_device(cfg.get("device", "auto"))
     parts = run_parts(cfg)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
     torch.manual_seed(seed)
     np.random.seed(seed)
     split = leave_one_out(load_data(cfg.data))

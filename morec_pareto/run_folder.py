@@ -43,6 +43,14 @@ class RunOutcome:
     runtime_s: float
 
 
+STATE_FILE = "state.json"  # {"state": running | done | failed, "error": one line or null}
+
+
+def write_state(run_dir: Path, state: str, error: str | None = None) -> None:
+    """Record how far a run got, so that a report skips (and names) runs that did not finish."""
+    write_json({"state": state, "error": error}, run_dir / STATE_FILE)
+
+
 def write_run(run_dir: Path, run: RunOutcome) -> dict:
     """Write the run's tables, figure and summary.json; remove the checkpoints; return the summary."""
     write_front_tables(run_dir, run)

@@ -11,6 +11,7 @@ from morec_pareto.io import write_csv, write_json, write_text
 from morec_pareto.report.collect import DEFAULT_MARGIN, Collection, ReportError, collect
 from morec_pareto.report.decision import METHODS, choose_points, overlay_yaml, slug
 from morec_pareto.report.figures import all_figures
+from morec_pareto.report.io import unfinished_runs
 from morec_pareto.report.plots import save_figure
 from morec_pareto.report.tables import group_summary, tests_table, to_latex, to_markdown
 
@@ -153,4 +154,6 @@ def main(argv: list[str] | None = None) -> int:
     runs = outputs["runs.csv"]
     assert isinstance(runs, pd.DataFrame)
     print(f"report of {len(runs)} runs written to {args.out}: {', '.join(p.name for p in written)}")
+    for folder, state in unfinished_runs(args.paths):
+        print(f"  not in the report (did not finish): {folder} ({state})")
     return 0

@@ -45,6 +45,18 @@ def _load_config(config_file: Path) -> DictConfig:
     return config
 
 
+def unfinished_runs(paths: list[str | Path]) -> list[tuple[Path, str]]:
+    """Run folders under `paths` that did not finish: (folder, "running" | "failed: <error>"), from state.json."""
+    out = []
+    for p in map(Path, paths):
+        for state_file in sorted([p / "state.json"] if (p / "state.json").is_file() else p.rglob("state.json")):
+            state = json.loads(state_file.read_text())
+            if state.get("state") != "done":
+                error = state.get("error")
+                out.append((state_file.parent, state["state"] + (f": {error}" if error else "")))
+    return out
+
+
 def find_runs(paths: list[str | Path]) -> list[Path]:
     """Run folders under each path (a run folder itself, or a multirun folder holding many)."""
     found: list[Path] = []
