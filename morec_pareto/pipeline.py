@@ -10,6 +10,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from morec_pareto.config_check import check_config
 from morec_pareto.data.split import leave_one_out
 from morec_pareto.device import resolve_device
 from morec_pareto.objectives.task import define_task
@@ -33,6 +34,7 @@ def load_data(data_cfg: DictConfig) -> Interactions:
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the whole pipeline for one config and write the run folder; returns the summary."""
+    check_config(cfg)  # unknown keys, wrong types, out-of-range values: a one-line error before any work
     start, seed, device = time.perf_counter(), int(cfg.seed), resolve_device(cfg.get("device", "auto"))
     parts = run_parts(cfg)
     if cfg.get("threads"):
