@@ -14,6 +14,10 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from hydra import compose
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
 from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 
@@ -46,7 +50,7 @@ CHOICES = {"train.precision": ("fp32", "bf16"), "train.lr_schedule": ("constant"
 
 def check_config(cfg: DictConfig) -> None:
     """Raise a one-line ValueError for the first unknown key, wrong type or out-of-range value of `cfg`."""
-    data = OmegaConf.to_container(cfg, resolve=True)
+    data = OmegaConf.to_container(OmegaConf.masked_copy(cfg, [str(k) for k in cfg.keys() if k != "hydra"]), resolve=True)
     assert isinstance(data, dict)
     _check_keys("", {k: v for k, v in data.items() if k not in GROUPS and k != "hydra"}, TOP_LEVEL)
     _check_keys("objectives", data.get("objectives", {}), OBJECTIVES)
@@ -124,3 +128,23 @@ def _fits(value: Any, hint: Any) -> bool:
 
 def _name(hint: Any) -> str:
     return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+class SweepCheck(Callback):
+    """A Hydra callback: before a `-m` sweep starts, compose every job's config and check it.
+
+    A bad value in any job (e.g. `train.lr=0.002,-1`) stops the whole sweep with the one-line message
+    before any job runs; the jobs are expanded as Hydra's basic sweeper does (its `params`, then the
+    command line).
+    """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+        arguments = [f"{key}={value}" for key, value in params.items()] + list(config.hydra.overrides.task)
+        jobs = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(arguments), None)
+        for batch in jobs:
+            for overrides in batch:
+                try:
+                    check_config(compose(config_name=config.hydra.job.config_name, overrides=list(overrides)))
+                except ValueError as err:  # Hydra turns a callback's exceptions into warnings: exit instead
+                    raise SystemExit(f"{err} (job: {' '.join(overrides)}); no job of this sweep was started") from None

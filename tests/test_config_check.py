@@ -66,3 +66,14 @@ def test_the_cli_stops_before_reading_data_and_writes_no_results(tmp_path):
     assert "train.lr=-1 is out of range" in done.stderr
     assert "no such" not in done.stderr.lower()  # the reader never ran: the data folder does not exist
     assert not (run / "front.csv").exists() and not (run / "summary.json").exists()
+
+
+def test_a_bad_value_in_any_job_stops_the_whole_sweep_before_it_starts(tmp_path):
+    sweep = tmp_path / "sweep"
+    done = subprocess.run([sys.executable, "-m", "morec_pareto", "-m", "debug=tiny", "train.lr=0.002,-1",
+                           f"hydra.sweep.dir={sweep}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == ("config: train.lr=-1 is out of range; it must be > 0 (job: debug=tiny train.lr=-1); "
+                    "no job of this sweep was started")
+    assert not sweep.exists()  # not even the good job ran
