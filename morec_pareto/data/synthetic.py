@@ -138,8 +138,37 @@ def simulate(
         raise ValueError(f"data.sequential_prob must be in [0, 1], got {sequential_prob}")
     rng = np.random.default_rng(seed)
     U, I, D = dims["n_users"], dims["n_items"], latent_dim
+    # The draws below keep one order (items, users, sequences, funnel): the same seed gives the same data.
+    category, item_latent, item_tags, price, item_bias = _items(rng, I, D, n_categories, n_tags, tags_per_item,
+                                                                price_median, price_scale, category_price_spread)
+    taste = rng.normal(0, 1, size=(U, D))  # users: a taste vector and a price sensitivity
+    sensitivity = rng.gamma(4.0, price_sensitivity_mean / 4.0, size=U)
+    truth = SyntheticTruth(
+        user_taste=taste, price_sensitivity=sensitivity, item_latent=item_latent, item_bias=item_bias,
+        log_rel_price=np.log(price / np.median(price)), click_bias=-2.0, click_scale=1.0,
+        buy_bias=-2.5, buy_scale=0.8,
+    )
+    seq, lengths = _sequences(rng, truth, U, dims["mean_length"], min_length, taste_temperature, sequential_prob,
+                              n_neighbours)
+    max_len = seq.shape[1]
+    mask = np.arange(max_len)[None, :] < lengths[:, None]
+    users = np.broadcast_to(np.arange(U)[:, None], (U, max_len))[mask]
+    items = seq[mask]
+    behaviour = _funnel(rng, truth, users, items)
+    step = np.broadcast_to(np.arange(max_len)[None, :], (U, max_len))[mask]
+    timestamp = 1_600_000_000.0 + step * 60.0 + rng.random(len(items))  # increasing within user
 
-    # Items: a category, tags drawn around the category, a log-normal price by category.
+    return Interactions(
+        name=f"synthetic-{size}", user=users.astype(np.int64), item=items, behaviour=behaviour,
+        timestamp=timestamp, n_users=U, n_items=I, item_category=category.astype(np.int64),
+        item_tags=item_tags.astype(np.int64), item_price=price, n_categories=n_categories,
+        n_tags=n_tags, prices_simulated=False, truth=truth, item_text=item_texts(category, item_tags),
+    )
+
+
+def _items(rng: np.random.Generator, I: int, D: int, n_categories: int, n_tags: int, tags_per_item: int,
+           price_median: float, price_scale: float, category_price_spread: float) -> tuple[np.ndarray, ...]:
+    """Items: a category, tags drawn around the category, a log-normal price by category, a latent vector and bias."""
     category = rng.integers(0, n_categories, size=I)
     cat_centre = rng.normal(0, 1, size=(n_categories, D))
     item_latent = (cat_centre[category] + 0.7 * rng.normal(0, 1, size=(I, D))) / np.sqrt(D)
@@ -153,21 +182,17 @@ def simulate(
     price = np.exp(cat_log_price[category] + price_scale * rng.normal(0, 1, size=I))
     price = np.round(np.maximum(price, 0.5), 2)
     item_bias = 0.5 * rng.normal(0, 1, size=I)
+    return category, item_latent, item_tags, price, item_bias
 
-    # Users: a taste vector and a price sensitivity.
-    taste = rng.normal(0, 1, size=(U, D))
-    sensitivity = rng.gamma(4.0, price_sensitivity_mean / 4.0, size=U)
-    truth = SyntheticTruth(
-        user_taste=taste, price_sensitivity=sensitivity, item_latent=item_latent, item_bias=item_bias,
-        log_rel_price=np.log(price / np.median(price)), click_bias=-2.0, click_scale=1.0,
-        buy_bias=-2.5, buy_scale=0.8,
-    )
 
-    # Sequences: taste draws, replaced by a neighbour of the previous item with prob sequential_prob.
-    lengths = np.maximum(min_length, rng.geometric(1.0 / dims["mean_length"], size=U))
-    lengths = np.minimum(lengths, 8 * dims["mean_length"])
+def _sequences(rng: np.random.Generator, truth: SyntheticTruth, U: int, mean_length: int, min_length: int,
+               taste_temperature: float, sequential_prob: float, n_neighbours: int) -> tuple[np.ndarray, np.ndarray]:
+    """(U, max_len) item sequences and each user's length: taste draws, replaced by a latent neighbour of
+    the previous item with probability `sequential_prob`."""
+    lengths = np.maximum(min_length, rng.geometric(1.0 / mean_length, size=U))
+    lengths = np.minimum(lengths, 8 * mean_length)
     max_len = int(lengths.max())
-    neighbours = _item_neighbours(item_latent, n_neighbours)
+    neighbours = _item_neighbours(truth.item_latent, n_neighbours)
     seq = np.empty((U, max_len), dtype=np.int64)
     for start in range(0, U, 512):
         users = np.arange(start, min(U, start + 512))
@@ -178,25 +203,18 @@ def simulate(
     pick = rng.integers(0, neighbours.shape[1], size=(U, max_len))
     for t in range(1, max_len):  # loop over time steps, vectorised over users
         seq[:, t] = np.where(follow[:, t], neighbours[seq[:, t - 1], pick[:, t]], seq[:, t])
+    return seq, lengths
 
-    mask = np.arange(max_len)[None, :] < lengths[:, None]
-    users = np.broadcast_to(np.arange(U)[:, None], (U, max_len))[mask]
-    items = seq[mask]
-    aff = np.einsum("ed,ed->e", taste[users], item_latent[items]) + item_bias[items]  # affinity of every event
+
+def _funnel(rng: np.random.Generator, truth: SyntheticTruth, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """The deepest funnel stage each viewed (user, item) event reaches, with the true probabilities."""
+    aff = np.einsum("ed,ed->e", truth.user_taste[users], truth.item_latent[items]) + truth.item_bias[items]
     p_click = _sigmoid(truth.click_bias + truth.click_scale * aff)
-    q_buy = _sigmoid(truth.buy_bias + truth.buy_scale * aff - sensitivity[users] * truth.log_rel_price[items])
+    q_buy = _sigmoid(truth.buy_bias + truth.buy_scale * aff - truth.price_sensitivity[users] * truth.log_rel_price[items])
     r = rng.random((len(items), 3))
     clicked = r[:, 0] < p_click
     carted = clicked & (r[:, 1] < np.sqrt(q_buy))
     bought = carted & (r[:, 2] < np.sqrt(q_buy))  # P(cart|click) * P(buy|cart) = q_buy
     behaviour = np.full(len(items), VIEW, dtype=np.int8)
     behaviour[clicked], behaviour[carted], behaviour[bought] = CLICK, CART, PURCHASE
-    step = np.broadcast_to(np.arange(max_len)[None, :], (U, max_len))[mask]
-    timestamp = 1_600_000_000.0 + step * 60.0 + rng.random(len(items))  # increasing within user
-
-    return Interactions(
-        name=f"synthetic-{size}", user=users.astype(np.int64), item=items, behaviour=behaviour,
-        timestamp=timestamp, n_users=U, n_items=I, item_category=category.astype(np.int64),
-        item_tags=item_tags.astype(np.int64), item_price=price, n_categories=n_categories,
-        n_tags=n_tags, prices_simulated=False, truth=truth, item_text=item_texts(category, item_tags),
-    )
+    return behaviour
