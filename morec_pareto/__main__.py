@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from morec_pareto.pipeline import run
@@ -22,13 +24,30 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 CONF_DIR = _PACKAGE_DIR / "conf" if (_PACKAGE_DIR / "conf" / "config.yaml").is_file() else _PACKAGE_DIR.parent / "conf"
 
 
-register_resolvers()  # ${run_name:} in hydra.run.dir, resolved before the app runs
+# ${run_name:} in hydra.run.dir and hydra.sweep.subdir, resolved before the app runs; launcher workers (joblib, submitit,
+# ray) import this module to unpickle `main` and also receive the resolver with Hydra's Singleton state
+register_resolvers()
+# conf/hydra/launcher/{joblib,submitit_local,submitit_slurm,ray}.yaml carry the plugins' own names, so `hydra/launcher=joblib`
+# picks the project's settings; Hydra then merges each with the plugin's schema of that name (validating its keys) and warns
+# that this matching is deprecated. The merge is what these files want: the warning is silenced for them only.
+warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/[a-z_]+' is validated against ConfigStore schema",
+                        category=UserWarning)
+
+
+def warn_unpinned_threads(cfg: DictConfig) -> None:
+    """A parallel launcher's jobs each start torch's default thread count (every core) unless `threads` pins it."""
+    hydra_cfg = HydraConfig.get()
+    launcher = hydra_cfg.runtime.choices.get("hydra/launcher") or "basic"
+    if hydra_cfg.mode == RunMode.MULTIRUN and launcher != "basic" and cfg.get("threads") is None:
+        log.warning("threads=null under hydra/launcher=%s: parallel jobs each use torch's default thread count; "
+                    "set threads=cores/jobs (experiments/README.md, 'Parallel sweeps')", launcher)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
     """Run the pipeline; returns the validation hypervolume (what a sweeper would maximise)."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    warn_unpinned_threads(cfg)
     write_state(run_dir, "running")
     try:
         summary = run(cfg, run_dir)
@@ -45,4 +64,10 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m morec_pareto` runs this file as `__main__`; run the importable `morec_pareto.__main__.main` instead, as the
+    # console script does. Launchers (joblib, submitit, ray) pickle the task function by reference then, so their workers
+    # import this module (resolvers, the warning filter above) instead of receiving a by-value copy of `main` (same job
+    # name `__main__`, same run folders).
+    from morec_pareto.__main__ import main as app
+
+    app()

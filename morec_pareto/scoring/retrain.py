@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -47,12 +48,36 @@ class CandidateTrainer:
         return level, result.train_seconds
 
 
+class LocalRay:
+    """A local Ray instance this run started for its trainings; close() shuts it down (the pool role of RetrainSource)."""
+
+    @classmethod
+    def start(cls, n_cpus: int) -> LocalRay | None:
+        """A local instance of n_cpus CPUs; None where Ray runs already (a Ray launcher job) or RAY_ADDRESS names a cluster."""
+        import ray  # optional (the `ray` extra): imported only when chosen
+
+        if ray.is_initialized() or os.environ.get("RAY_ADDRESS"):
+            return None  # pymoo's runner calls ray.remote, which joins the running instance or RAY_ADDRESS's cluster
+        ray.init(address="local", num_cpus=n_cpus, include_dashboard=False)
+        return cls()
+
+    def close(self) -> None:
+        import ray
+
+        ray.shutdown()
+
+
 def make_runner(parallel: str, n_workers: int):
-    """A pymoo parallelisation runner: 'process' (a spawn pool), 'ray' (where installed) or 'none'."""
+    """A pymoo parallelisation runner: 'process' (a spawn pool), 'ray' (where installed) or 'none'.
+
+    'ray': each training is a Ray task of 1 CPU (and 1 torch thread) on the running Ray instance (inside a
+    `hydra/launcher=ray` job), else on the cluster at RAY_ADDRESS, else on a local instance of n_workers
+    CPUs started here and shut down by RetrainSource.close().
+    """
     if parallel == "ray":
         from pymoo.parallelization.ray import RayParallelization  # optional: imported only when chosen
 
-        return RayParallelization(), None
+        return RayParallelization({"num_cpus": 1}), LocalRay.start(n_workers)
     if parallel == "process" and n_workers > 1:
         pool = multiprocessing.get_context("spawn").Pool(n_workers)
         return StarmapParallelization(pool.starmap), pool
@@ -68,7 +93,7 @@ class RetrainSource(ScoreSource):
                  runner, base_seconds: float = 0.0, base_epochs: int = 0, pool=None) -> None:
         super().__init__(1, base_seconds, base_epochs)
         self.trainer, self.users, self.n_levels, self.base, self.runner = trainer, users, n_levels, base, runner
-        self.pool = pool  # a process pool the runner uses, closed by close()
+        self.pool = pool  # a process pool (or a local Ray instance) the runner uses, closed by close()
         self.cache: dict[int, tuple[StageData, StageData]] = {}
         self.ledger_path = trainer.out_dir / "ledger.json"
         self.ledger: dict[str, float] = json.loads(self.ledger_path.read_text()) if self.ledger_path.exists() else {}
