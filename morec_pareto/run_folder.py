@@ -16,7 +16,7 @@ from morec_pareto.metrics.baselines import history_scores, popularity_scores
 from morec_pareto.objectives.registry import directions, get_objective
 from morec_pareto.objectives.task import Task
 from morec_pareto.report.indicators import best_point_share, hypervolume, nondominated_mask, normalise
-from morec_pareto.report.plots import pareto_figure, save_figure
+from morec_pareto.report.plots import front_3d_figure, pairs_figure, pareto_figure, save_figure
 from morec_pareto.scoring.sources import ScoreSource
 from morec_pareto.search.held_out import HeldOutScores
 from morec_pareto.search.run import SearchResult
@@ -62,24 +62,39 @@ def write_run(run_dir: Path, run: RunOutcome) -> dict:
 
 
 def write_front_tables(run_dir: Path, run: RunOutcome) -> pd.DataFrame:
-    """front.csv (the front's rows with their test and realised values), evaluations.csv, history.csv and the figure."""
-    result, held_out, order = run.result, run.held_out, run.held_out.order
+    """front.csv (the front's rows with their test and realised values), evaluations.csv, history.csv and the figure.
+
+    Every objective has a column named after it (and `test_<name>` in front.csv); with two objectives
+    the columns `satisfaction`, `revenue`, `test_satisfaction` and `test_revenue` come first, as always.
+    """
+    result, held_out, order, objectives = run.result, run.held_out, run.held_out.order, run.task.objectives
     names = list(result.var_names)
     front = pd.DataFrame(result.X[order], columns=names)
-    front["satisfaction"], front["revenue"] = result.F[order, 0], result.F[order, 1]
-    front["test_satisfaction"], front["test_revenue"] = held_out.test_F[:, 0], held_out.test_F[:, 1]
+    if len(objectives) == 2:
+        front["satisfaction"], front["revenue"] = result.F[order, 0], result.F[order, 1]
+        front["test_satisfaction"], front["test_revenue"] = held_out.test_F[:, 0], held_out.test_F[:, 1]
     front["realised_revenue"], front["test_realised_revenue"] = held_out.realised[:, 0], held_out.realised[:, 1]
+    for j, name in enumerate(objectives):
+        front[name], front[f"test_{name}"] = result.F[order, j], held_out.test_F[:, j]
     write_csv(front, run_dir / "front.csv")
     evaluations = pd.DataFrame(result.X, columns=names)
     evaluations.insert(0, "generation", result.generation)
-    evaluations["satisfaction"], evaluations["revenue"] = result.F[:, 0], result.F[:, 1]
+    if len(objectives) == 2:
+        evaluations["satisfaction"], evaluations["revenue"] = result.F[:, 0], result.F[:, 1]
+    for j, name in enumerate(objectives):
+        evaluations[name] = result.F[:, j]
     write_csv(evaluations, run_dir / "evaluations.csv")
     write_csv(pd.DataFrame(result.history), run_dir / "history.csv")
-    labels = [get_objective(n).label.format(k=run.task.k) for n in run.task.objectives]
+    labels = [get_objective(n).label.format(k=run.task.k) for n in objectives]
     title = f"{run.name} on {run.split.data.name}, seed {run.seed}"
-    fig = pareto_figure(result.F, result.F[order], labels[0], labels[1], title, test_front=held_out.test_F,
-                        signs=directions(run.task.objectives))
-    save_figure(fig, run_dir / "pareto")
+    if len(objectives) == 2:
+        fig = pareto_figure(result.F, result.F[order], labels[0], labels[1], title, test_front=held_out.test_F,
+                            signs=directions(objectives))
+        save_figure(fig, run_dir / "pareto")
+    else:
+        save_figure(pairs_figure(result.F, result.F[order], labels, title, directions(objectives)), run_dir / "pareto")
+        if len(objectives) == 3:
+            save_figure(front_3d_figure(result.F[order], labels, title), run_dir / "pareto_3d")
     return front
 
 

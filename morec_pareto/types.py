@@ -162,6 +162,7 @@ class StageData:
     true_click: np.ndarray | None = None  # (U, I) ground-truth P(click), synthetic data only
     true_buy: np.ndarray | None = None  # (U, I) ground-truth P(buy), synthetic data only
     item_category: np.ndarray | None = None  # (I,) int64 category (genre) of each item, for calibration
+    item_popularity: np.ndarray | None = None  # (I,) training events of each item, for novelty
 
     @property
     def n_users(self) -> int:
@@ -178,5 +179,5 @@ class StageData:
         return StageData(
             relevance=self.relevance[sl], purchase=self.purchase[sl], seen=self.seen[sl], targets=self.targets[sl],
             target_bought=self.target_bought[sl], price=self.price, true_click=cut(self.true_click),
-            true_buy=cut(self.true_buy), item_category=self.item_category,
+            true_buy=cut(self.true_buy), item_category=self.item_category, item_popularity=self.item_popularity,
         )

@@ -131,3 +131,19 @@ def test_calibration_kl_by_hand(toy):
     assert np.isfinite(got).all() and get_objective("calibration_kl").direction == "min"
     with pytest.raises(ValueError, match="item categories"):
         get_objective("calibration_kl").fn(lists, replace(data, item_category=None))
+
+
+def test_novelty_and_diversity_by_hand(toy):
+    from dataclasses import replace
+
+    data, lists = toy  # lists: [1, 0], [2, 3], [3, 1]
+    data = replace(data, item_category=np.array([0, 1, 0, 0]), item_popularity=np.array([5, 1, 0, 2]))
+    # smoothed shares (c + 1) / (8 + 4): 6/12, 2/12, 1/12, 3/12
+    nov = -np.log2(np.array([6, 2, 1, 3]) / 12)
+    np.testing.assert_allclose(get_objective("novelty").fn(lists, data)[0],
+                               [(nov[1] + nov[0]) / 2, (nov[2] + nov[3]) / 2, (nov[3] + nov[1]) / 2])
+    # categories of the lists: (1, 0) differ, (0, 0) same, (0, 1) differ
+    np.testing.assert_allclose(get_objective("diversity").fn(lists, data)[0], [1.0, 0.0, 1.0])
+    three = np.array([[[0, 1, 2]]])  # categories 0, 1, 0: pairs (a,b) differ, (a,c) same, (b,c) differ
+    assert get_objective("diversity").fn(three, data)[0, 0] == pytest.approx(2 / 3)
+    assert get_objective("novelty").direction == get_objective("diversity").direction == "max"

@@ -34,7 +34,7 @@ def test_a_mix_of_group_choices_is_named_by_all_three():
     assert parts.name == "weighted_sum+weighted+grid" and isinstance(parts.search, WeightGridSearch)
     assert _compose("strategy=grid").strategy.name == "grid"
     parts = run_parts(_compose("strategy=non_weighted", "loss=mgda"))
-    assert parts.name == "mgda+pareto_layers+nsga2" and isinstance(parts.loss, MGDA)
+    assert parts.name == "mgda+pareto_layers+auto" and isinstance(parts.loss, MGDA)
     assert isinstance(parts.policy(k=10, mask_seen=True), ParetoLayerPolicy)
 
 

@@ -58,7 +58,8 @@ def _anchor_values(split: Split, users: np.ndarray, objectives: tuple[str, ...],
     end = split.sequences.offsets[1:][users] - 2
     stage = StageData(relevance=popularity, purchase=stand_in_buy, seen=seen, targets=split.targets("valid")[users],
                       target_bought=split.sequences.behaviours[end] == PURCHASE, price=data.item_price,
-                      true_click=click, true_buy=buy, item_category=data.item_category)
+                      true_click=click, true_buy=buy, item_category=data.item_category,
+                      item_popularity=np.bincount(split.sequences.items[train_events(split)], minlength=data.n_items))
     lists = np.stack([
         popularity,
         popularity if click is None else click,

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from morec_pareto.objectives import divergence, revenue, satisfaction
+from morec_pareto.objectives import beyond_accuracy, divergence, revenue, satisfaction
 from morec_pareto.types import StageData
 
 # fn(lists (P, U, K), data) -> each candidate's value for each user in `data`, shape (P, U); the search
@@ -63,6 +63,8 @@ OBJECTIVES: dict[str, Objective] = _table(
               frozenset({"truth"}), best=0.0),
     Objective("calibration_kl", divergence.calibration_kl, "min", "Miscalibration KL@{k} (genres vs history)",
               best=0.0),
+    Objective("novelty", beyond_accuracy.novelty, "max", "Novelty@{k} (bits)"),
+    Objective("diversity", beyond_accuracy.diversity, "max", "Intra-list diversity@{k} (categories)", best=1.0),
 )
 
 

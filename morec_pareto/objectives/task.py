@@ -42,12 +42,13 @@ def define_task(obj_cfg: DictConfig, declared_reference, split: Split, seed: int
 
 
 def resolve_objectives(names: list[str] | None, has_truth: bool) -> tuple[str, ...]:
-    """The (satisfaction, revenue) pair to optimise: the oracle pair on synthetic data unless configured."""
+    """The k >= 2 objectives to optimise (satisfaction and revenue first by convention): the oracle pair on
+    synthetic data and the model pair elsewhere unless configured."""
     if names is None:
         names = ["oracle_ndcg", "oracle_revenue"] if has_truth else ["ndcg", "expected_revenue"]
     objectives = tuple(names)
-    if len(objectives) != 2:
-        raise ValueError(f"objectives.names must name 2 objectives (satisfaction, revenue), got {list(objectives)}")
+    if len(objectives) < 2 or len(set(objectives)) != len(objectives):
+        raise ValueError(f"objectives.names must name at least 2 distinct objectives, got {list(objectives)}")
     for name in objectives:
         if get_objective(name).needs_truth and not has_truth:
             raise ValueError(f"objectives.names: {name!r} needs ground truth, which this data set does not have")

@@ -77,7 +77,12 @@ class Collection:
 
     def var_names(self, group: str) -> list[str]:
         """Decision-variable columns of a group's fronts."""
-        return [c for c in self.group_runs(group)[0].front.columns if c not in OBJECTIVE_COLUMNS]
+        return [c for c in self.group_runs(group)[0].front.columns if c not in self.objective_columns]
+
+    @property
+    def objective_columns(self) -> set[str]:
+        """front.csv columns that hold objective values (not decision variables)."""
+        return {*OBJECTIVE_COLUMNS, *self.objectives, *(f"test_{n}" for n in self.objectives)}
 
     def strategy(self, group: str) -> str:
         """The strategy name of a group."""
@@ -105,6 +110,9 @@ def _check_comparable(runs: list[RunRecord]) -> tuple[tuple[str, ...], int]:
     """The objectives and K all runs share; runs that disagree are an error naming both folders."""
     first = runs[0]
     objectives, k = tuple(first.summary["objectives"]), int(first.summary["k"])
+    if len(objectives) != 2:
+        raise ReportError(f"{first.path}: the report compares two-objective runs; this run has {len(objectives)} "
+                          f"({', '.join(objectives)}): read its front.csv and summary.json directly")
     for run in runs[1:]:
         if tuple(run.summary["objectives"]) != objectives:
             raise ReportError(f"{run.path}: objectives {list(run.summary['objectives'])} differ from "

@@ -9,7 +9,7 @@ import pandas as pd
 
 from morec_pareto.objectives.registry import directions, get_objective
 from morec_pareto.report.attainment import attainment_surfaces, surface_steps
-from morec_pareto.report.collect import OBJECTIVE_COLUMNS, VALID, Collection, hv_history
+from morec_pareto.report.collect import VALID, Collection, hv_history
 from morec_pareto.report.decision import pooled_front
 from morec_pareto.report.indicators import orient
 from morec_pareto.report.plots import group_colors
@@ -150,7 +150,7 @@ def decisions_figure(collection: Collection, choices: pd.DataFrame | None = None
     colors = group_colors(collection.groups)
     fronts = {g: pooled_front(collection, g) for g in collection.groups}
     names = list(dict.fromkeys(c for f in fronts.values() for c in f.columns
-                               if c not in (*OBJECTIVE_COLUMNS, "run_dir", "seed")))
+                               if c not in (*collection.objective_columns, "run_dir", "seed")))
     allvals = pd.concat([f.reindex(columns=names) for f in fronts.values()])
     lo, hi = allvals.min().to_numpy(float), allvals.max().to_numpy(float)
     span = np.where(hi > lo, hi - lo, 1.0)

@@ -83,6 +83,52 @@ def pareto_figure(
     return fig
 
 
+def pairs_figure(evaluated: np.ndarray, front: np.ndarray, labels: list[str], title: str = "",
+                 signs: np.ndarray | None = None) -> plt.Figure:
+    """A scatter matrix of every pair of k objectives: evaluations faint, the k-dimensional front highlighted.
+
+    A front point need not be non-dominated in a pair's projection; minimised axes are drawn reversed.
+    """
+    k = front.shape[1]
+    signs = np.ones(k) if signs is None else np.asarray(signs)
+    fig, axes = plt.subplots(k - 1, k - 1, figsize=(2.3 * (k - 1), 2.1 * (k - 1)), squeeze=False)
+    for row in range(1, k):
+        for col in range(k - 1):
+            ax = axes[row - 1, col]
+            if col >= row:
+                ax.set_axis_off()
+                continue
+            ax.scatter(evaluated[:, col], evaluated[:, row], s=4, color="0.6", alpha=0.35, lw=0)
+            ax.scatter(front[:, col], front[:, row], s=12, color=PALETTE[0], edgecolor="white", lw=0.3)
+            if signs[col] < 0:
+                ax.invert_xaxis()
+            if signs[row] < 0:
+                ax.invert_yaxis()
+            if row == k - 1:
+                ax.set_xlabel(labels[col], fontsize=7)
+            if col == 0:
+                ax.set_ylabel(labels[row], fontsize=7)
+            ax.tick_params(labelsize=6)
+            ax.grid(alpha=0.3, lw=0.4)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def front_3d_figure(front: np.ndarray, labels: list[str], title: str = "") -> plt.Figure:
+    """A 3-D view of a three-objective front (natural units)."""
+    fig = plt.figure(figsize=(4.4, 4.0))
+    ax = fig.add_subplot(projection="3d")
+    ax.scatter(front[:, 0], front[:, 1], front[:, 2], s=14, color=PALETTE[0], depthshade=True)
+    for setter, label in zip((ax.set_xlabel, ax.set_ylabel, ax.set_zlabel), labels):
+        setter(label, fontsize=7)
+    ax.tick_params(labelsize=6)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
 def group_colors(groups: list[str]) -> dict[str, str]:
     """One Okabe-Ito colour per group, by order, so every figure of a report colours a group alike."""
     return {group: PALETTE[i % len(PALETTE)] for i, group in enumerate(groups)}

@@ -1,6 +1,8 @@
 """How candidates are proposed: the `search` config group, one class per option.
 
+    auto     NSGA-II for two objectives, NSGA-III for three or more (the default)
     nsga2    pymoo's NSGA-II over every variable (LHS start, SBX crossover, polynomial mutation)
+    nsga3    pymoo's NSGA-III with Das-Dennis reference directions (same operators), for k >= 3 objectives
     grid     a uniform sweep of the satisfaction weight, other variables at their defaults
     random   uniform random candidates
 
@@ -11,13 +13,17 @@ saving the search state every generation (NSGA-II) so that a killed run resumes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import comb
 from typing import ClassVar
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.algorithms.moo.nsga3 import NSGA3
+from pymoo.core.algorithm import Algorithm
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.operators.sampling.lhs import LHS
+from pymoo.util.ref_dirs import get_reference_directions
 
 from morec_pareto.ranking.policies import RankingPolicy
 
@@ -43,14 +49,56 @@ class SearchMethod:
 
 
 @dataclass(frozen=True)
-class NSGA2Search(SearchMethod):
-    """pymoo's NSGA-II; the search state is checkpointed every generation when `checkpoint`."""
+class Evolutionary(SearchMethod):
+    """A pymoo algorithm evolving a population; the search state is checkpointed every generation."""
+
+    def algorithm(self, n_obj: int) -> Algorithm:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class NSGA2Search(Evolutionary):
+    """pymoo's NSGA-II."""
 
     name: ClassVar[str] = "nsga2"
 
-    def algorithm(self) -> NSGA2:
+    def algorithm(self, n_obj: int) -> Algorithm:
         return NSGA2(pop_size=self.pop_size, sampling=LHS(), crossover=SBX(prob=0.9, eta=15), mutation=PM(eta=20),
                      eliminate_duplicates=True)
+
+
+@dataclass(frozen=True)
+class NSGA3Search(Evolutionary):
+    """pymoo's NSGA-III with Das-Dennis reference directions: the most partitions whose directions fit pop_size
+    (`n_partitions` to set them), the same operators as NSGA-II."""
+
+    name: ClassVar[str] = "nsga3"
+    n_partitions: int | None = None
+
+    def algorithm(self, n_obj: int) -> Algorithm:
+        partitions = self.n_partitions or das_dennis_partitions(n_obj, self.pop_size)
+        directions = get_reference_directions("das-dennis", n_obj, n_partitions=partitions)
+        return NSGA3(ref_dirs=directions, pop_size=max(self.pop_size, len(directions)), sampling=LHS(),
+                     crossover=SBX(prob=0.9, eta=15), mutation=PM(eta=20), eliminate_duplicates=True)
+
+
+@dataclass(frozen=True)
+class AutoSearch(Evolutionary):
+    """NSGA-II for two objectives, NSGA-III for three or more, with this budget."""
+
+    name: ClassVar[str] = "auto"
+
+    def algorithm(self, n_obj: int) -> Algorithm:
+        chosen = NSGA2Search if n_obj <= 2 else NSGA3Search
+        return chosen(self.pop_size, self.n_gen, self.checkpoint, self.prune).algorithm(n_obj)
+
+
+def das_dennis_partitions(n_obj: int, pop_size: int) -> int:
+    """The most Das-Dennis partitions p whose C(p + n_obj - 1, n_obj - 1) directions fit in pop_size (at least 1)."""
+    p = 1
+    while comb(p + 1 + n_obj - 1, n_obj - 1) <= pop_size:
+        p += 1
+    return p
 
 
 @dataclass(frozen=True)
@@ -84,7 +132,9 @@ class RandomSearch(FixedBatches):
         return np.random.default_rng(seed).uniform(xl, xu, size=(self.budget, len(xl)))
 
 
-SEARCH_METHODS: dict[str, type[SearchMethod]] = {m.name: m for m in (NSGA2Search, WeightGridSearch, RandomSearch)}
+SEARCH_METHODS: dict[str, type[SearchMethod]] = {
+    m.name: m for m in (AutoSearch, NSGA2Search, NSGA3Search, WeightGridSearch, RandomSearch)
+}
 
 
 def weight_grid(policy: RankingPolicy, n_points: int) -> np.ndarray:

@@ -46,5 +46,10 @@ def operating_point(point: dict, evaluator: PopulationEvaluator, source: ScoreSo
     x = np.array([[float(point[n]) for n in var_names]])
     valid_F = evaluate_candidates(evaluator, source, x, Stage.VALID)[0]
     test_F = evaluate_candidates(evaluator, source, x, Stage.TEST)[0]
-    return {"variables": {n: float(point[n]) for n in var_names}, "satisfaction": float(valid_F[0]),
-            "revenue": float(valid_F[1]), "test_satisfaction": float(test_F[0]), "test_revenue": float(test_F[1])}
+    out: dict = {"variables": {n: float(point[n]) for n in var_names}}
+    if len(valid_F) == 2:
+        out.update(satisfaction=float(valid_F[0]), revenue=float(valid_F[1]), test_satisfaction=float(test_F[0]),
+                   test_revenue=float(test_F[1]))
+    for j, name in enumerate(evaluator.objectives):
+        out[name], out[f"test_{name}"] = float(valid_F[j]), float(test_F[j])
+    return out

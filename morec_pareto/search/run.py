@@ -1,6 +1,7 @@
 """Run a search method on cached score tables: NSGA-II (pymoo), a weight grid or random candidates; history, checkpoints."""
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import time
@@ -9,16 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.core.algorithm import Algorithm
 from pymoo.termination import get_termination
 from tqdm.auto import tqdm
 
 from morec_pareto.ranking.policies import RankingPolicy
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
 from morec_pareto.scoring.sources import FixedSource, ScoreSource
-from morec_pareto.search.algorithms import FixedBatches, NSGA2Search, SearchMethod
+from morec_pareto.search.algorithms import Evolutionary, FixedBatches, SearchMethod
 from morec_pareto.search.problem import PopulationEvaluator, RankingProblem
 from morec_pareto.types import StageData
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,18 @@ def _history_row(problem: RankingProblem, generation: int, reference_point: np.n
             "n_nondominated": len(front)}
 
 
-def _save_checkpoint(path: Path, algorithm: NSGA2) -> None:
+def _save_checkpoint(path: Path, algorithm: Algorithm) -> bool:
+    """Pickle the search state atomically; False (and a warning) when the algorithm cannot be pickled."""
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(algorithm, fh)
+    try:
+        payload = pickle.dumps(algorithm)
+    except (pickle.PicklingError, AttributeError, TypeError) as err:  # pymoo's NSGA-III holds a local function
+        log.warning("search checkpoint not written (%s state cannot be pickled: %s); a killed run restarts the "
+                    "search", type(algorithm).__name__, err)
+        return False
+    tmp.write_bytes(payload)
     os.replace(tmp, path)  # atomic: a kill mid-write leaves the previous checkpoint intact
+    return True
 
 
 def run_search(
@@ -81,8 +91,8 @@ def run_search(
     if isinstance(search, FixedBatches):
         history = _run_fixed(search, problem, policy, source, seed, reference_point, bar)
     else:
-        assert isinstance(search, NSGA2Search), f"unknown search method {type(search).__name__}"
-        problem, history = _run_nsga2(search, problem, source, seed, checkpoint, reference_point, bar)
+        assert isinstance(search, Evolutionary), f"search {search.name}: neither fixed batches nor evolutionary"
+        problem, history = _run_evolution(search, problem, source, seed, checkpoint, reference_point, bar)
     bar.close()
     generation = np.concatenate([np.full(len(x), g + 1) for g, (x, _) in enumerate(problem.log)])
     return SearchResult(
@@ -105,9 +115,9 @@ def _run_fixed(search: FixedBatches, problem: RankingProblem, policy: RankingPol
     return history
 
 
-def _run_nsga2(search: NSGA2Search, problem: RankingProblem, source: ScoreSource, seed: int, checkpoint: Path | None,
+def _run_evolution(search: Evolutionary, problem: RankingProblem, source: ScoreSource, seed: int, checkpoint: Path | None,
                reference_point: np.ndarray, bar: tqdm) -> tuple[RankingProblem, list[dict[str, float]]]:
-    """NSGA-II generation by generation, resuming from and saving to `checkpoint` when given."""
+    """The evolutionary search generation by generation, resuming from and saving to `checkpoint` when given."""
     algorithm, history = None, []
     if checkpoint is not None and checkpoint.exists():
         with open(checkpoint, "rb") as fh:
@@ -118,14 +128,14 @@ def _run_nsga2(search: NSGA2Search, problem: RankingProblem, source: ScoreSource
         history = list(algorithm.morec_history)
         bar.update(len(history))
     if algorithm is None:
-        algorithm = search.algorithm()
+        algorithm = search.algorithm(problem.n_obj)
         algorithm.setup(problem, termination=get_termination("n_gen", search.n_gen), seed=seed, verbose=False)
         algorithm.morec_history = []
     while algorithm.has_next():
         algorithm.next()
         history.append(_history_row(problem, algorithm.n_gen - 1, reference_point))
         algorithm.morec_history = history
-        if checkpoint is not None:
-            _save_checkpoint(checkpoint, algorithm)
+        if checkpoint is not None and not _save_checkpoint(checkpoint, algorithm):
+            checkpoint = None
         bar.update(1)
     return problem, history

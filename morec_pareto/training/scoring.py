@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from morec_pareto.data.split import padded_history, seen_matrix
+from morec_pareto.data.split import padded_history, seen_matrix, train_events
 from morec_pareto.device import model_device
 from morec_pareto.models.recommender import Recommender
 from morec_pareto.models.repeat import history_depths
@@ -97,6 +97,11 @@ def score_table(
     )
 
 
+def item_counts(split: Split) -> np.ndarray:
+    """(I,) training events of each item (the train part of every user's sequence)."""
+    return np.bincount(split.sequences.items[train_events(split)], minlength=split.data.n_items)
+
+
 def stage_data(
     model: Recommender, split: Split, stage: str, users: np.ndarray | None = None, preference: np.ndarray | None = None,
     truth_of: StageData | None = None,
@@ -120,6 +125,7 @@ def stage_data(
         relevance=table.relevance, purchase=table.purchase, seen=table.seen, targets=table.targets,
         target_bought=split.sequences.behaviours[end] == PURCHASE, price=split.data.item_price,
         true_click=true_click, true_buy=true_buy, item_category=split.data.item_category,
+        item_popularity=item_counts(split),
     )
 
 
