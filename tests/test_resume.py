@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-ARGS = ["debug=tiny", "seed=1", "train.epochs=8", "train.patience=8"]
+ARGS = ["debug=tiny", "seed=1", "train.epochs=8", "train.patience=8", "threads=1"]  # equal threads: equal fronts
 TIMINGS = {"runtime_s", "train_seconds", "search_seconds", "search_table_seconds"}
 
 
