@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -28,8 +29,16 @@ DATASET_KEYS = ("reference_point",)  # data config keys read by the pipeline, no
 
 
 def load_data(data_cfg: DictConfig) -> Interactions:
-    """Instantiate the data config's reader; keys that describe the data set, not the reading, are left out."""
-    return instantiate({key: value for key, value in data_cfg.items() if key not in DATASET_KEYS})
+    """Instantiate the data config's reader; keys that describe the data set, not the reading, are left out.
+
+    A reader's own error (one line naming the file and column) is raised as it is, not wrapped by Hydra.
+    """
+    try:
+        return instantiate({key: value for key, value in data_cfg.items() if key not in DATASET_KEYS})
+    except InstantiationException as err:
+        if isinstance(err.__cause__, (ValueError, FileNotFoundError, ImportError)):
+            raise err.__cause__ from None
+        raise
 
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:

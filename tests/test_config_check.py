@@ -77,3 +77,37 @@ def test_a_bad_value_in_any_job_stops_the_whole_sweep_before_it_starts(tmp_path)
     assert last == ("config: train.lr=-1 is out of range; it must be > 0 (job: debug=tiny train.lr=-1); "
                     "no job of this sweep was started")
     assert not sweep.exists()  # not even the good job ran
+
+
+GOOD_ROWS = [f"u{u},i{(u + t) % 6},{t}" for u in range(6) for t in range(5)]  # 6 users x 5 events, 6 items
+BAD_FILES = [  # (file contents as bytes, extra overrides, the message must contain)
+    (b"", [], "empty"),
+    (b"user_id,item_id,timestamp\n", [], "no events left"),
+    (("user_id,item,timestamp\n" + "\n".join(GOOD_ROWS)).encode(), [], "'item_id'"),  # a missing column
+    (("user_id,item_id,timestamp\n" + "\n".join(r.rsplit(",", 1)[0] + ",noon" for r in GOOD_ROWS)).encode(), [],
+     "timestamp"),  # non-numeric, non-date timestamps
+    (("user_id,item_id,timestamp,price\n" + "\n".join(r + ",-3" for r in GOOD_ROWS)).encode(), ["data.columns.price=price"],
+     "price"),  # negative prices
+    (("user_id,item_id,timestamp\n" + "\n".join(f"u{u},i{u},1" for u in range(6))).encode(), [], "no events left"),
+    (("user_id,item_id,item_id,timestamp\n" + "\n".join(r.replace(",", ",x,", 1) for r in GOOD_ROWS)).encode(), [],
+     "item_id"),  # a duplicate header
+    (b"user_id,item_id,timestamp\n\xff\xfe\x00bad,\x81,1\n", [], "log.csv"),  # not UTF-8
+]
+
+
+@pytest.mark.parametrize("content, extra, message", BAD_FILES,
+                         ids=["empty", "header_only", "missing_column", "bad_timestamps", "negative_prices",
+                              "users_under_3_events", "duplicate_header", "bad_encoding"])
+def test_bad_data_files_are_one_line_errors_and_leave_no_results(tmp_path, content, extra, message):
+    from morec_pareto.pipeline import run
+
+    path = tmp_path / "log.csv"
+    path.write_bytes(content)
+    cfg = _compose("debug=tiny", "data=table", f"data.path={path}", f"+data.cache_dir={tmp_path / 'cache'}", *extra)
+    run_dir = tmp_path / "run"
+    with pytest.raises((ValueError, FileNotFoundError, UnicodeDecodeError)) as info:
+        run(cfg, run_dir)
+    text = str(info.value)
+    assert message in text and "\n" not in text.strip(), text
+    assert not (run_dir / "front.csv").exists() and not (run_dir / "summary.json").exists()
+    assert not any(p.suffix == ".tmp" for p in tmp_path.rglob("*"))  # nothing half-written

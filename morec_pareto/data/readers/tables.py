@@ -64,9 +64,15 @@ def read_table(path: Path, columns: list[str], sep: str | None, key: str) -> pd.
         else:
             sep = sep or ("\t" if ".tsv" in path.suffixes or ".tab" in path.suffixes else ",")
             names = list(pd.read_csv(path, sep=sep, nrows=0, index_col=False).columns)
+            raw = [str(n) for n in pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0]]
+            duplicates = sorted({n for n in raw if raw.count(n) > 1})
+            if duplicates:  # pandas would rename the second 'x' to 'x.1' and read the first one silently
+                raise ValueError(f"{path}: duplicate column name(s) {duplicates} in the header")
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: empty file, expected a header row") from None
     except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError, OverflowError) as err:
+        if str(err).startswith(f"{path}: duplicate"):
+            raise
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path}: cannot parse the header ({first})") from None
     for column in columns:
