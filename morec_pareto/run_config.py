@@ -61,24 +61,20 @@ def _without_target(node: DictConfig) -> dict:
 
 def run_parts(cfg: DictConfig) -> RunParts:
     """Instantiate the run's loss method, policy factory and search method; a bad value is a one-line error."""
-    ranking_cls = get_class(cfg.ranking._target_)
-    return RunParts(
-        loss=instantiate(cfg.loss),
-        policy=partial(ranking_cls, **_without_target(cfg.ranking)),
-        search=instantiate(cfg.search),
-        name=run_name(cfg),
-    )
+    return RunParts(loss=instantiate(cfg.loss), policy=policy_factory(cfg.ranking), search=instantiate(cfg.search),
+                    name=run_name(cfg))
+
+
+def policy_factory(ranking: DictConfig) -> PolicyFactory:
+    """The `ranking` group's policy class with its configured options; K and masking come at run time."""
+    return partial(get_class(ranking._target_), **_without_target(ranking))
 
 
 def policy_from_run_config(config: DictConfig, k: int, mask_seen: bool) -> RankingPolicy:
     """The ranking policy of a finished run's saved config (this layout, or the earlier `strategy.policy`)."""
     if "ranking" in config:
-        return run_parts_policy(config.ranking, k, mask_seen)
+        return policy_factory(config.ranking)(k=k, mask_seen=mask_seen)
     return POLICIES[str(config.strategy.policy)](k=k, mask_seen=mask_seen)
-
-
-def run_parts_policy(node: DictConfig, k: int, mask_seen: bool) -> RankingPolicy:
-    return get_class(node._target_)(k=k, mask_seen=mask_seen, **_without_target(node))
 
 
 def trains_several_models(config: DictConfig) -> bool:
