@@ -12,6 +12,7 @@ saving the search state every generation (NSGA-II) so that a killed run resumes.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from math import comb
 from typing import ClassVar
@@ -29,7 +30,7 @@ from morec_pareto.ranking.policies import RankingPolicy
 
 
 @dataclass(frozen=True)
-class SearchMethod:
+class SearchMethod(ABC):
     """Base of the `search` options: the budget and the run settings every option shares."""
 
     name: ClassVar[str]
@@ -52,8 +53,9 @@ class SearchMethod:
 class Evolutionary(SearchMethod):
     """A pymoo algorithm evolving a population; the search state is checkpointed every generation."""
 
+    @abstractmethod
     def algorithm(self, n_obj: int) -> Algorithm:
-        raise NotImplementedError
+        """The pymoo algorithm for a problem with n_obj objectives."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,9 @@ def das_dennis_partitions(n_obj: int, pop_size: int) -> int:
 class FixedBatches(SearchMethod):
     """Every candidate fixed in advance (no evolution), evaluated pop_size at a time."""
 
+    @abstractmethod
     def candidates(self, policy: RankingPolicy, xl: np.ndarray, xu: np.ndarray, n_levels: int, seed: int) -> np.ndarray:
         """All pop_size x n_gen candidates (rows), over the candidate space with bounds xl, xu."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
