@@ -101,6 +101,11 @@ def repeat_rate(split: Split, stage: str = "valid") -> float:
     return float(np.bincount(user[repeat], minlength=seqs.n_users).astype(bool).mean())
 
 
+def item_counts(split: Split) -> np.ndarray:
+    """(I,) int64 training events of each item (the train part of every user's sequence): its popularity."""
+    return np.bincount(split.sequences.items[train_events(split)], minlength=split.data.n_items)
+
+
 def train_events(split: Split) -> np.ndarray:
     """(E,) bool: which events of `split.sequences` lie in their user's train part (before validation)."""
     seqs = split.sequences

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from morec_pareto.data.split import train_events
+from morec_pareto.data.split import item_counts
 from morec_pareto.types import Split
 
 
 def popularity_scores(split: Split, stage: str, users: np.ndarray | None = None) -> np.ndarray:
     """Score (U, I) = how often each item occurs in the train part of all users' sequences (same for every user)."""
-    seqs = split.sequences
-    in_train = train_events(split)
-    counts = np.bincount(seqs.items[in_train], minlength=split.data.n_items).astype(np.float64)
-    n_users = seqs.n_users if users is None else len(users)
+    counts = item_counts(split).astype(np.float64)
+    n_users = split.sequences.n_users if users is None else len(users)
     return np.broadcast_to(counts, (n_users, len(counts)))
 
 

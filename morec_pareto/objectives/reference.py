@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from morec_pareto.data.readers.cache import default_cache_dir
-from morec_pareto.data.split import seen_matrix, train_events
+from morec_pareto.data.split import item_counts, seen_matrix, train_events
 from morec_pareto.io import write_json
 from morec_pareto.metrics.baselines import popularity_scores
 from morec_pareto.objectives.registry import directions, evaluate_lists, get_objective
@@ -59,7 +59,7 @@ def _anchor_values(split: Split, users: np.ndarray, objectives: tuple[str, ...],
     stage = StageData(relevance=popularity, purchase=stand_in_buy, seen=seen, targets=split.targets("valid")[users],
                       target_bought=split.sequences.behaviours[end] == PURCHASE, price=data.item_price,
                       true_click=click, true_buy=buy, item_category=data.item_category,
-                      item_popularity=np.bincount(split.sequences.items[train_events(split)], minlength=data.n_items))
+                      item_popularity=item_counts(split))
     lists = np.stack([
         popularity,
         popularity if click is None else click,

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from morec_pareto.data.split import padded_history, seen_matrix, train_events
+from morec_pareto.data.split import item_counts, padded_history, seen_matrix
 from morec_pareto.device import model_device
 from morec_pareto.models.recommender import Recommender
 from morec_pareto.models.repeat import history_depths
@@ -95,11 +95,6 @@ def score_table(
         stage=held_out_stage(stage), relevance=relevance, purchase=purchase,
         targets=split.targets(stage)[users], seen=seen_matrix(split, stage, users),
     )
-
-
-def item_counts(split: Split) -> np.ndarray:
-    """(I,) training events of each item (the train part of every user's sequence)."""
-    return np.bincount(split.sequences.items[train_events(split)], minlength=split.data.n_items)
 
 
 def stage_data(
