@@ -66,6 +66,7 @@ def write_front_tables(run_dir: Path, run: RunOutcome) -> pd.DataFrame:
 
     Every objective has a column named after it (and `test_<name>` in front.csv); with two objectives
     the columns `satisfaction`, `revenue`, `test_satisfaction` and `test_revenue` come first, as always.
+    front.csv's last column, `test_coverage`, is each point's share of the catalogue in some user's test list.
     """
     result, held_out, order, objectives = run.result, run.held_out, run.held_out.order, run.task.objectives
     names = list(result.var_names)
@@ -76,6 +77,8 @@ def write_front_tables(run_dir: Path, run: RunOutcome) -> pd.DataFrame:
     front["realised_revenue"], front["test_realised_revenue"] = held_out.realised[:, 0], held_out.realised[:, 1]
     for j, name in enumerate(objectives):
         front[name], front[f"test_{name}"] = result.F[order, j], held_out.test_F[:, j]
+    if held_out.coverage is not None:  # last, so that every earlier column stays as it was
+        front["test_coverage"] = held_out.coverage
     write_csv(front, run_dir / "front.csv")
     evaluations = pd.DataFrame(result.X, columns=names)
     evaluations.insert(0, "generation", result.generation)

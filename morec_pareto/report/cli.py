@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pandas as pd
 
 from morec_pareto.io import write_csv, write_json, write_text
 from morec_pareto.report.collect import DEFAULT_MARGIN, Collection, ReportError, collect
-from morec_pareto.report.decision import METHODS, choose_points, overlay_yaml, slug
+from morec_pareto.report.coverage import coverage_points, coverage_summary
+from morec_pareto.report.decision import METHODS, choose_points, equal_weights, overlay_yaml, slug
 from morec_pareto.report.figures import all_figures
 from morec_pareto.report.io import unfinished_runs
 from morec_pareto.report.plots import save_figure
@@ -45,8 +47,9 @@ def parser() -> argparse.ArgumentParser:
                         "test_realised_revenue = held-out purchases)")
     p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
                    help="margin of a derived reference point, as a fraction of the union's range (default 0.1)")
-    p.add_argument("--weights", nargs="+", type=float, default=[0.5, 0.5], metavar="W",
-                   help="pseudo-weights of the pseudo-weight choice, one per objective (default 0.5 0.5)")
+    p.add_argument("--weights", nargs="+", type=float, metavar="W",
+                   help="pseudo-weights of the pseudo-weight choice, one per objective (default: equal, 0.5 0.5 "
+                        "for two objectives)")
     p.add_argument("--export-point", choices=METHODS, help="export this choice as a Hydra experiment overlay")
     p.add_argument("--group", help="group whose point --export-point exports (needed with several groups)")
     return p
@@ -86,7 +89,7 @@ def reference_point_record(collection: Collection, margin: float, nadir_of: str)
                                   "the reference point was derived from"},
         "n_runs": len(collection.runs), "test_columns": list(collection.test_columns),
     }
-    if collection.test_columns[1] != "test_revenue":
+    if "test_realised_revenue" in collection.test_columns:
         record["test_reference_point"] = collection.test_reference_point.tolist()
     return record
 
@@ -96,27 +99,32 @@ def build_report(args: argparse.Namespace) -> dict[str, object]:
     collection = collect(args.paths, by=tuple(args.by), reference_point=args.reference_point, margin=args.margin,
                          from_runs=args.runs_reference_point, test_revenue=args.test_revenue,
                          nadir_of=args.nadir_of)
-    if len(args.weights) != len(collection.objectives):
-        raise ReportError(f"--weights: needs {len(collection.objectives)} values, got {len(args.weights)}")
+    weights = equal_weights(collection.n_obj) if args.weights is None else tuple(args.weights)
+    if len(weights) != collection.n_obj:
+        raise ReportError(f"--weights: needs {collection.n_obj} values, got {len(weights)}")
     runs = collection.table
     summary = group_summary(runs, collection.group_keys)
     tests = tests_table(runs, _control(collection, args.control, args.all_pairs))
-    choices = choose_points(collection, tuple(args.weights))
-    ref, source = collection.reference_point, collection.reference_source
+    choices = choose_points(collection, weights)
+    ref, source, objectives = collection.reference_point, collection.reference_source, collection.objectives
     outputs: dict[str, object] = {
         "runs.csv": runs[[*RUN_COLUMNS[:1], "group", *collection.group_keys, "seed", *RUN_COLUMNS[1:]]],
         "summary.csv": summary,
         "tests.csv": tests,
         "choices.csv": choices,
-        "summary.md": to_markdown(summary, tests, ref, source),
-        "summary.tex": to_latex(summary, tests, ref, source),
+        "summary.md": to_markdown(summary, tests, ref, source, objectives),
+        "summary.tex": to_latex(summary, tests, ref, source, objectives),
         "reference_point.json": reference_point_record(collection, args.margin, args.nadir_of),
     }
     if args.export_point:
         group = _export_group(collection, args.group)
         choice = choices[(choices["group"] == group) & (choices["method"] == args.export_point)].iloc[0]
         outputs[f"export_{slug(group)}_{args.export_point}.yaml"] = overlay_yaml(
-            choice, collection.var_names(group), ", ".join(collection.objectives))
+            choice, collection.var_names(group), ", ".join(collection.objectives), collection.valid_columns)
+    points = coverage_points(collection)
+    if points is not None:  # runs written before front.csv's test_coverage have none
+        outputs["coverage.csv"] = coverage_summary(points)
+        outputs["coverage_points.csv"] = points
     outputs["figures"] = all_figures(collection, choices)
     return outputs
 
@@ -145,6 +153,8 @@ def write_report(outputs: dict[str, object], out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 on bad input, with a one-line error on stderr)."""
     args = parser().parse_args(argv)
+    logging.basicConfig(format="morec-pareto-report: %(message)s")  # a no-op where logging is configured
+    logging.getLogger("morec_pareto.report").setLevel(logging.INFO)  # the report's notes (skipped outputs)
     try:
         outputs = build_report(args)
     except ReportError as err:

@@ -22,8 +22,9 @@ from morec_pareto.report.indicators import (
 from morec_pareto.report.io import RunRecord, find_runs, load_run
 
 Names = tuple[str, ...] | None
-VALID = ["satisfaction", "revenue"]  # front.csv columns of the validation scores (natural units)
+VALID = ["satisfaction", "revenue"]  # front.csv columns of two objectives' validation scores (natural units)
 TEST = ["test_satisfaction", "test_revenue"]  # the same points re-scored on test
+COVERAGE = "test_coverage"  # front.csv: share of the catalogue in some user's test top-K list (not an objective)
 TEST_REVENUE_COLUMNS = ("test_revenue", "test_realised_revenue")  # what test indicators may rank revenue on
 OBJECTIVE_COLUMNS = VALID + TEST + ["realised_revenue", "test_realised_revenue"]
 DEFAULT_MARGIN = 0.1  # derived reference point: nadir - 10% of the union's range, per objective
@@ -43,13 +44,16 @@ class Collection:
         table: one row per run (the content of runs.csv) with a `group` column.
         groups: group labels in order of first appearance.
         group_keys: config keys that define a group (strategy, data, then `--by` keys).
-        objectives: objective names shared by every run.
+        objectives: objective names shared by every run (two or more).
         k: list length shared by every run.
         reference_point: the hypervolume reference point (natural units) used for every run.
         reference_source: how the reference point was chosen, in words.
         ideal, nadir: per-objective best and worst values of the union of all compared fronts; the
             normalised indicators map nadir to 0 and ideal to 1 (the EMO convention).
-        test_columns: front.csv columns the test indicators read (revenue may be realised revenue).
+        valid_columns: front.csv columns of the validation objectives, in the order of `objectives`:
+            `VALID` for two objectives (as always), the objectives' names for more.
+        test_columns: front.csv columns the test indicators read (with two objectives, revenue may be
+            realised revenue).
         test_reference_point: the reference point of the test indicators; the same as
             `reference_point` unless test revenue is realised revenue, another quantity.
         valid_reference_front: non-dominated union of all runs' validation fronts.
@@ -66,7 +70,8 @@ class Collection:
     reference_source: str
     ideal: np.ndarray
     nadir: np.ndarray
-    test_columns: tuple[str, str]
+    valid_columns: tuple[str, ...]
+    test_columns: tuple[str, ...]
     test_reference_point: np.ndarray
     valid_reference_front: np.ndarray
     test_reference_front: np.ndarray
@@ -80,9 +85,14 @@ class Collection:
         return [c for c in self.group_runs(group)[0].front.columns if c not in self.objective_columns]
 
     @property
+    def n_obj(self) -> int:
+        """Number of objectives."""
+        return len(self.objectives)
+
+    @property
     def objective_columns(self) -> set[str]:
-        """front.csv columns that hold objective values (not decision variables)."""
-        return {*OBJECTIVE_COLUMNS, *self.objectives, *(f"test_{n}" for n in self.objectives)}
+        """front.csv columns that are not decision variables: objective values and the test coverage."""
+        return {*OBJECTIVE_COLUMNS, *self.objectives, *(f"test_{n}" for n in self.objectives), COVERAGE}
 
     def strategy(self, group: str) -> str:
         """The strategy name of a group."""
@@ -107,12 +117,9 @@ def load_runs(paths: list[str | Path]) -> list[RunRecord]:
 
 
 def _check_comparable(runs: list[RunRecord]) -> tuple[tuple[str, ...], int]:
-    """The objectives and K all runs share; runs that disagree are an error naming both folders."""
+    """The objectives (two or more) and K all runs share; runs that disagree are an error naming both folders."""
     first = runs[0]
     objectives, k = tuple(first.summary["objectives"]), int(first.summary["k"])
-    if len(objectives) != 2:
-        raise ReportError(f"{first.path}: the report compares two-objective runs; this run has {len(objectives)} "
-                          f"({', '.join(objectives)}): read its front.csv and summary.json directly")
     for run in runs[1:]:
         if tuple(run.summary["objectives"]) != objectives:
             raise ReportError(f"{run.path}: objectives {list(run.summary['objectives'])} differ from "
@@ -213,19 +220,21 @@ def igd_scale(front: np.ndarray) -> np.ndarray:
 
 
 def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_front: np.ndarray,
-              bounds: tuple[np.ndarray, np.ndarray], test_columns: tuple[str, str] = (TEST[0], TEST[1]),
-              test_ref: np.ndarray | None = None, objectives: Names = None, test_objectives: Names = None) -> dict:
+              bounds: tuple[np.ndarray, np.ndarray], test_columns: tuple[str, ...] = (TEST[0], TEST[1]),
+              test_ref: np.ndarray | None = None, objectives: Names = None, test_objectives: Names = None,
+              valid_columns: tuple[str, ...] = (VALID[0], VALID[1])) -> dict:
     """Indicators of one run, all recomputed from front.csv against the shared reference point/fronts.
 
     HV in natural units against `ref` (test: `test_ref`, default `ref`), normalised HV on objectives
     mapped by `bounds` = (ideal, nadir) to [0, 1], the best single point's share of each HV, and IGD+
-    on objectives divided by `igd_scale(valid_front)`. `objectives` (`test_objectives` for the test
-    columns) name the objectives so that each is read in its direction.
+    on objectives divided by `igd_scale(valid_front)`. `valid_columns` and `test_columns` are the front.csv
+    columns of the k objectives; `objectives` (`test_objectives` for the test columns) name them so that
+    each is read in its direction.
     """
     test_objectives = objectives if test_objectives is None else test_objectives
     test_ref = ref if test_ref is None else test_ref
     ideal, nadir = bounds
-    valid_F, test_F = run.front[VALID].to_numpy(float), run.front[list(test_columns)].to_numpy(float)
+    valid_F, test_F = run.front[list(valid_columns)].to_numpy(float), run.front[list(test_columns)].to_numpy(float)
     valid_nd, test_nd = _nondominated(valid_F, objectives), _nondominated(test_F, test_objectives)
     scale = igd_scale(valid_front)
     return {
@@ -245,13 +254,32 @@ def score_run(run: RunRecord, ref: np.ndarray, valid_front: np.ndarray, test_fro
     }
 
 
-def _test_columns(runs: list[RunRecord], test_revenue: str) -> tuple[str, str]:
+def front_columns(runs: list[RunRecord], objectives: tuple[str, ...],
+                  test_revenue: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """front.csv columns of the validation and test objectives, and the names the test columns are read as.
+
+    Two objectives read the columns `satisfaction`, `revenue` and `test_satisfaction` plus `test_revenue`
+    or `test_realised_revenue`; k >= 3 read the columns named after each objective and `test_<name>`.
+    """
     if test_revenue not in TEST_REVENUE_COLUMNS:
         raise ReportError(f"--test-revenue: must be one of {list(TEST_REVENUE_COLUMNS)}, got {test_revenue!r}")
+    valid: tuple[str, ...]
+    test: tuple[str, ...]
+    test_objectives: tuple[str, ...]
+    if len(objectives) == 2:
+        valid, test = (VALID[0], VALID[1]), (TEST[0], test_revenue)
+        test_objectives = objectives if test_revenue == TEST[1] else (objectives[0], "realised_revenue")
+    elif test_revenue != TEST[1]:
+        raise ReportError(f"--test-revenue {test_revenue}: only with two objectives (satisfaction, revenue); "
+                          f"these runs have {len(objectives)} ({', '.join(objectives)})")
+    else:
+        valid, test, test_objectives = objectives, tuple(f"test_{n}" for n in objectives), objectives
     for run in runs:
-        if test_revenue not in run.front.columns:
-            raise ReportError(f"{run.path / 'front.csv'}: no column {test_revenue!r} (--test-revenue)")
-    return TEST[0], test_revenue
+        for column in (*test, *valid):
+            if column not in run.front.columns:
+                hint = " (--test-revenue)" if column == test_revenue else ""
+                raise ReportError(f"{run.path / 'front.csv'}: no column {column!r}{hint}")
+    return valid, test, test_objectives
 
 
 def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: list[float] | None = None,
@@ -275,12 +303,11 @@ def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: 
     """
     runs = load_runs(paths)
     objectives, k = _check_comparable(runs)
-    test_columns = _test_columns(runs, test_revenue)
+    valid_columns, test_columns, test_objectives = front_columns(runs, objectives, test_revenue)
     values = pd.DataFrame([group_values(r, tuple(by)) for r in runs])
     values.insert(0, "group", _labels(values, tuple(by)))
-    same_objectives = test_columns == tuple(TEST)
-    columns = [VALID, list(test_columns)] if same_objectives else [VALID]
-    test_objectives = objectives if same_objectives else (objectives[0], "realised_revenue")
+    same_objectives = test_objectives == objectives
+    columns = [list(valid_columns), list(test_columns)] if same_objectives else [list(valid_columns)]
     ref, source = choose_reference_point(runs, len(objectives), reference_point, margin, from_runs, columns,
                                          nadir_of, objectives)
     test_ref = ref
@@ -288,11 +315,11 @@ def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: 
         test_ref = nadir_reference_point(union_points(runs, [list(test_columns)], nadir_of, test_objectives), margin,
                                          test_objectives)
     ideal, nadir = union_bounds(runs, columns, nadir_of, objectives)
-    valid_front = reference_front([r.front[VALID].to_numpy(float) for r in runs], objectives)
+    valid_front = reference_front([r.front[list(valid_columns)].to_numpy(float) for r in runs], objectives)
     test_front = reference_front([_nondominated(r.front[list(test_columns)].to_numpy(float), test_objectives)
                                   for r in runs], test_objectives)
     scores = pd.DataFrame([score_run(r, ref, valid_front, test_front, (ideal, nadir), test_columns, test_ref,
-                                     objectives, test_objectives) for r in runs])
+                                     objectives, test_objectives, valid_columns) for r in runs])
     seeds = pd.DataFrame({"seed": [int(r.summary["seed"]) for r in runs]})
     values = values.drop(columns=["seed"], errors="ignore")  # `--by seed`: one seed column, from the summary
     table = pd.concat([pd.DataFrame({"run_dir": [str(r.path) for r in runs]}), values, seeds, scores], axis=1)
@@ -301,20 +328,23 @@ def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: 
     return Collection(
         runs=[runs[i] for i in order], table=table, groups=list(dict.fromkeys(table["group"])),
         group_keys=("strategy", "data", *by), objectives=objectives, k=k, reference_point=ref,
-        reference_source=source, ideal=ideal, nadir=nadir, test_columns=test_columns, test_reference_point=test_ref,
+        reference_source=source, ideal=ideal, nadir=nadir, valid_columns=valid_columns, test_columns=test_columns,
+        test_reference_point=test_ref,
         valid_reference_front=valid_front, test_reference_front=test_front,
     )
 
 
-def hv_history(run: RunRecord, reference_point: np.ndarray, objectives: Names = None) -> pd.DataFrame:
+def hv_history(run: RunRecord, reference_point: np.ndarray, objectives: Names = None,
+               columns: tuple[str, ...] = (VALID[0], VALID[1])) -> pd.DataFrame:
     """Hypervolume of everything evaluated up to each generation, against the shared reference point.
 
-    Recomputed from evaluations.csv (history.csv holds each run's own reference point's values).
+    Recomputed from the evaluations.csv `columns` of the objectives (history.csv holds each run's own
+    reference point's values).
     """
     ev = run.evaluations
     rows = []
     for gen in sorted(ev["generation"].unique()):
-        F = ev.loc[ev["generation"] <= gen, VALID].to_numpy(float)
+        F = ev.loc[ev["generation"] <= gen, list(columns)].to_numpy(float)
         rows.append({"generation": int(gen), "n_evals": int(len(F)),
                      "hypervolume": hypervolume(_nondominated(F, objectives), reference_point, objectives)})
     return pd.DataFrame(rows)

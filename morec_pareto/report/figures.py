@@ -1,6 +1,7 @@
 """The report's figures: fronts, attainment surfaces, hypervolume histories, decision variables."""
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
@@ -17,6 +18,7 @@ from morec_pareto.report.plots import group_colors
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # rc_context's key type (matplotlib >= 3.10)
 
+log = logging.getLogger(__name__)
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper, so 8 pt text stays 8 pt in print
 STYLE: dict[RcKeyType, Any] = {"font.size": 8, "axes.labelsize": 8, "legend.fontsize": 6.5, "xtick.labelsize": 7,
                                "ytick.labelsize": 7, "pdf.fonttype": 42}  # TrueType in the PDF, so text stays text
@@ -122,7 +124,8 @@ def hv_history_figure(collection: Collection) -> plt.Figure:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4))
         for group in collection.groups:
-            runs = [hv_history(r, collection.reference_point, collection.objectives) for r in collection.group_runs(group)]
+            runs = [hv_history(r, collection.reference_point, collection.objectives, collection.valid_columns)
+                    for r in collection.group_runs(group)]
             grid = np.unique(np.concatenate([h["n_evals"].to_numpy() for h in runs]))
             curves = np.stack([_steps_at(h, grid) for h in runs])
             ax.fill_between(grid, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0), color=colors[group],
@@ -180,11 +183,59 @@ def decisions_figure(collection: Collection, choices: pd.DataFrame | None = None
     return fig
 
 
+def front_pairs_figure(collection: Collection, choices: pd.DataFrame | None = None) -> plt.Figure:
+    """A scatter matrix of every pair of k objectives: each group's pooled validation front (non-dominated
+    in k dimensions, so not in every pair's projection), knee and pseudo-weight choices marked.
+
+    Minimised objectives' axes are reversed, so better is always up and to the right.
+    """
+    colors, labels, sign = group_colors(collection.groups), objective_labels(collection), _signs(collection)
+    columns, k = list(collection.valid_columns), collection.n_obj
+    fronts = {g: pooled_front(collection, g)[columns].to_numpy(float) for g in collection.groups}
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(k - 1, k - 1, figsize=(1.1 * COLUMN_WIDTH, 1.1 * COLUMN_WIDTH), squeeze=False)
+        for row in range(1, k):
+            for col in range(k - 1):
+                ax = axes[row - 1, col]
+                if col >= row:
+                    ax.set_axis_off()
+                    continue
+                for group, F in fronts.items():
+                    ax.scatter(F[:, col], F[:, row], s=6, color=colors[group], alpha=0.7, lw=0,
+                               label=group if (row, col) == (1, 0) else None)
+                if choices is not None:
+                    for _, choice in choices.iterrows():
+                        ax.scatter(choice[columns[col]], choice[columns[row]], marker=MARKERS[choice["method"]],
+                                   s=40 if choice["method"] == "knee" else 16, color=colors[choice["group"]],
+                                   edgecolor="black", lw=0.5, zorder=5)
+                if sign[col] < 0:
+                    ax.invert_xaxis()
+                if sign[row] < 0:
+                    ax.invert_yaxis()
+                ax.set_xlabel(labels[col] if row == k - 1 else "", fontsize=6)
+                ax.set_ylabel(labels[row] if col == 0 else "", fontsize=6)
+                ax.tick_params(labelsize=5.5)
+                ax.grid(alpha=0.3, lw=0.4)
+        for method, marker in MARKERS.items():
+            axes[0, 0].scatter([], [], marker=marker, color="white", edgecolor="black", lw=0.5,
+                               label=method.replace("_", "-"))
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), frameon=False, loc="upper right",
+                   title="pooled validation fronts", title_fontsize=6.5)
+        fig.tight_layout()
+    return fig
+
+
 def all_figures(collection: Collection, choices: pd.DataFrame | None = None) -> dict[str, plt.Figure]:
-    """Every report figure by file stem."""
-    return {
-        "fronts": fronts_figure(collection, choices),
-        "attainment": attainment_figure(collection, choices),
-        "hv_history": hv_history_figure(collection),
-        "decisions": decisions_figure(collection, choices),
-    }
+    """Every report figure by file stem.
+
+    Two objectives: fronts with median attainment surfaces, and the attainment surfaces. More: `fronts`
+    is a scatter matrix of objective pairs (`front_pairs_figure`) and attainment surfaces are skipped
+    (a k-dimensional surface has no faithful drawing in pairs), with one log line saying so.
+    """
+    if collection.n_obj == 2:
+        fronts = {"fronts": fronts_figure(collection, choices), "attainment": attainment_figure(collection, choices)}
+    else:
+        log.info("attainment surfaces skipped: drawn for two objectives, these runs have %d (%s); fronts.png is a "
+                 "scatter matrix of objective pairs", collection.n_obj, ", ".join(collection.objectives))
+        fronts = {"fronts": front_pairs_figure(collection, choices)}
+    return {**fronts, "hv_history": hv_history_figure(collection), "decisions": decisions_figure(collection, choices)}

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from morec_pareto.objectives.registry import get_objective
 from morec_pareto.report.stats import describe, pairwise_tests, significant_best
 
 # runs.csv column -> True when higher is better; every one is summarised per group.
@@ -72,6 +73,15 @@ def power_note(tests: pd.DataFrame, alpha: float = 0.05) -> str:
             "nothing there. Add seeds (or, with all pairs, compare against one control: --control).")
 
 
+def objectives_note(objectives: tuple[str, ...] | None) -> str:
+    """One sentence naming k >= 3 objectives (in the order of the reference point) and their directions;
+    empty for two (satisfaction and revenue, the tables' long-standing wording)."""
+    if objectives is None or len(objectives) == 2:
+        return ""
+    named = ", ".join(f"{n} ({get_objective(n).direction})" for n in objectives)
+    return f" {len(objectives)} objectives, in the order of the reference point: {named}."
+
+
 def _fmt(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.4g}"
 
@@ -111,8 +121,9 @@ def _test_rows(tests: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def to_markdown(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.ndarray, source: str) -> str:
-    """The summary and the tests as two GitHub Markdown tables, with a legend."""
+def to_markdown(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.ndarray, source: str,
+                objectives: tuple[str, ...] | None = None) -> str:
+    """The summary and the tests as two GitHub Markdown tables, with a legend (naming k >= 3 `objectives`)."""
     header, rows = display_rows(summary, tests)
 
     def table(head: list[str], body: list[list[str]]) -> list[str]:
@@ -121,7 +132,8 @@ def to_markdown(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.
     body = [[f"**{t}**" if b else t for t, b in r] for r in rows]
     ref = ", ".join(f"{v:.4g}" for v in reference_point)
     lines = ["# Run comparison", "", *table(header, body), "",
-             f"Hypervolume (HV) against the reference point ({ref}), {source}. Best-pt share: the share of a "
+             f"Hypervolume (HV) against the reference point ({ref}), {source}.{objectives_note(objectives)} "
+             "Best-pt share: the share of a "
              "front's HV its single best point carries (near 1, HV ranks fronts by one extreme point). "
              "IGD+ (lower is better) against the "
              "non-dominated union of all runs' fronts, on objectives divided by that front's range. IQR: "
@@ -142,7 +154,8 @@ def tex_escape(text: str) -> str:
     return re.sub(r"[\\&%$#_{}~^]", lambda m: _TEX[m.group()], text).replace("–", "--")
 
 
-def to_latex(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.ndarray, source: str) -> str:
+def to_latex(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.ndarray, source: str,
+             objectives: tuple[str, ...] | None = None) -> str:
     """Two booktabs tables (summary, pairwise tests); needs \\usepackage{booktabs} and graphicx."""
     header, rows = display_rows(summary, tests)
 
@@ -154,7 +167,8 @@ def to_latex(summary: pd.DataFrame, tests: pd.DataFrame, reference_point: np.nda
     body = [[rf"\textbf{{{tex_escape(t)}}}" if b else tex_escape(t) for t, b in r] for r in rows]
     ref = ", ".join(f"{v:.4g}" for v in reference_point)
     lines = [r"\begin{table}[t]", r"\centering", r"\caption{Fronts per group over seeds: hypervolume against the "
-             rf"reference point ({ref}; {tex_escape(source)}), IGD+ against the union of all fronts "
+             rf"reference point ({ref}; {tex_escape(source)}),{tex_escape(objectives_note(objectives))} "
+             r"IGD+ against the union of all fronts "
              r"(objectives divided by its range). Bold: best median, significantly better than every other "
              r"group (Holm, $\alpha=0.05$).}",
              r"\label{tab:report-summary}", r"\resizebox{\textwidth}{!}{%", *tabular(header, body), "}",

@@ -1,4 +1,5 @@
-"""The found front re-scored on held-out data: test objectives, realised revenue, a configured operating point."""
+"""The found front re-scored on held-out data: test objectives, realised revenue, catalogue coverage, a configured
+operating point."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,10 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from morec_pareto.objectives.registry import directions
+from morec_pareto.ranking.prune import pruned_table
+from morec_pareto.ranking.table import dense_table
 from morec_pareto.scoring.sources import ScoreSource
 from morec_pareto.search.problem import PopulationEvaluator, evaluate_candidates
 from morec_pareto.search.run import SearchResult
-from morec_pareto.types import Stage
+from morec_pareto.types import Stage, StageData
 
 
 @dataclass(frozen=True)
@@ -20,11 +23,13 @@ class HeldOutScores:
     test_F: np.ndarray  # (n_front, n_obj) the search's objectives on test
     realised: np.ndarray  # (n_front, 2) realised revenue of held-out purchases on (validation, test)
     operating_point: dict | None  # a configured `policy_point` re-scored on validation and test
+    coverage: np.ndarray | None = None  # (n_front,) share of the catalogue in some user's test top-K list
 
 
 def score_front(result: SearchResult, evaluator: PopulationEvaluator, source: ScoreSource,
                 policy_point: dict | None = None) -> HeldOutScores:
-    """Re-score the front's candidates on test (and their realised revenue on validation and test)."""
+    """Re-score the front's candidates on test (and their realised revenue on validation and test, and
+    their catalogue coverage on test)."""
     front_mask = result.front_mask
     best_first = -result.F[front_mask, 0] * directions(evaluator.objectives)[0]  # the first objective, best first
     order = np.flatnonzero(front_mask)[np.argsort(best_first, kind="stable")]
@@ -34,7 +39,53 @@ def score_front(result: SearchResult, evaluator: PopulationEvaluator, source: Sc
     realised = np.stack([evaluate_candidates(evaluator, source, X, Stage.VALID, ("realised_revenue",))[:, 0],
                          test_F[:, -1]], axis=1)
     point = None if policy_point is None else operating_point(policy_point, evaluator, source, result.var_names)
-    return HeldOutScores(order, test_F[:, :-1], realised, point)
+    coverage = candidate_coverage(evaluator, source, X, Stage.TEST)
+    return HeldOutScores(order, test_F[:, :-1], realised, point, coverage)
+
+
+def catalogue_coverage(lists: np.ndarray, n_items: int) -> np.ndarray:
+    """Share of the catalogue in at least one user's list, per candidate: (P, U, K) item ids -> (P,).
+
+    coverage_p = |U_u {items of L_pu}| / I. A union over users, not a mean: it does not add up over
+    users (so it is no search objective), and chunks of users combine by `listed_items`, not by summing.
+    """
+    return listed_items(lists, n_items).mean(axis=1)
+
+
+def listed_items(lists: np.ndarray, n_items: int) -> np.ndarray:
+    """(P, I) bool: item i is in some user's list of candidate p, for lists (P, U, K) of item ids."""
+    listed = np.zeros((lists.shape[0], n_items), dtype=bool)
+    listed[np.arange(lists.shape[0])[:, None], lists.reshape(lists.shape[0], -1)] = True
+    return listed
+
+
+def candidate_coverage(evaluator: PopulationEvaluator, source: ScoreSource, X: np.ndarray,
+                       stage: Stage = Stage.TEST) -> np.ndarray:
+    """Catalogue coverage (P,) of candidates X on `stage`, ranked as the evaluator ranks them (one pass per
+    model-side weight level, users in the evaluator's chunks)."""
+    which = 0 if stage is Stage.VALID else 1
+    if not source.n_levels:
+        return _coverage(evaluator, X, source.stages(0)[which])
+    level_ids = source.level_index(X[:, 0])
+    source.prepare(level_ids)
+    coverage = np.empty(len(X))
+    for level in np.unique(level_ids):
+        rows = level_ids == level
+        coverage[rows] = _coverage(evaluator, X[rows, 1:], source.stages(int(level))[which])
+    return coverage
+
+
+def _coverage(evaluator: PopulationEvaluator, X: np.ndarray, data: StageData) -> np.ndarray:
+    """Coverage (P,) on one stage's data. Its own table, pruned as the evaluator's is (pruning keeps every
+    item a list can hold, so the lists are the evaluator's), as `policy.rank_table` takes it."""
+    policy = evaluator.policy
+    table = (pruned_table(data, policy.k, policy.mask_seen, evaluator.device, evaluator.max_elements)
+             if evaluator.prune else dense_table(data, policy.mask_seen, evaluator.device))
+    chunk = max(1, evaluator.max_elements // (len(X) * table.width * policy.memory_factor))
+    listed = np.zeros((len(X), data.n_items), dtype=bool)
+    for start in range(0, data.n_users, chunk):
+        listed |= listed_items(policy.rank_table(X, table.rows(slice(start, start + chunk))).cpu().numpy(), data.n_items)
+    return listed.mean(axis=1)
 
 
 def operating_point(point: dict, evaluator: PopulationEvaluator, source: ScoreSource,
