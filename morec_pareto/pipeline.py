@@ -58,7 +58,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
                                  cfg.get("model_cache"), cfg.progress)
     with open_source(parts.loss, trained, split, task.users, run_dir, seed) as source:
         checkpoint = run_dir / "checkpoint.pkl" if parts.search.checkpoint else None
-        policy = parts.policy(k=task.k, mask_seen=task.mask_seen)
+        policy = parts.policy(k=task.k, mask_seen=task.mask_seen, objectives=task.objectives, data=source.base[0])
         result = run_search(parts.search, policy, source, task.objectives, task.reference_point, seed, checkpoint,
                             cfg.progress, device, parts.name)
         evaluator = PopulationEvaluator(policy, task.objectives, device, parts.search.prune)  # test tables: its own cache

@@ -13,11 +13,13 @@ from functools import partial
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from morec_pareto.ranking.for_objectives import policy_for_objectives
 from morec_pareto.ranking.policies import POLICIES, RankingPolicy
 from morec_pareto.search.algorithms import SearchMethod
 from morec_pareto.training.methods import LossMethod
+from morec_pareto.types import StageData
 
-PolicyFactory = Callable[..., RankingPolicy]  # (k=, mask_seen=) -> a policy
+PolicyFactory = Callable[..., RankingPolicy]  # (k=, mask_seen=[, objectives=, data=]) -> a policy
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,20 @@ def run_parts(cfg: DictConfig) -> RunParts:
 
 
 def policy_factory(ranking: DictConfig) -> PolicyFactory:
-    """The `ranking` group's policy class with its configured options; K and masking come at run time."""
-    return partial(get_class(ranking._target_), **_without_target(ranking))
+    """The `ranking` group's policy class with its configured options; K, masking and the run's objectives
+    (with stage data for their per-item scores: `ranking.for_objectives`) come at run time."""
+    return partial(policy_for_objectives, get_class(ranking._target_), **_without_target(ranking))
 
 
-def policy_from_run_config(config: DictConfig, k: int, mask_seen: bool) -> RankingPolicy:
-    """The ranking policy of a finished run's saved config (this layout, or the earlier `strategy.policy`)."""
+def policy_from_run_config(config: DictConfig, k: int, mask_seen: bool, data: StageData | None = None) -> RankingPolicy:
+    """The ranking policy of a finished run's saved config (this layout, or the earlier `strategy.policy`).
+
+    A run whose `objectives.names` hold per-item or list-level objectives (novelty, diversity) needs `data`,
+    stage data of its split, for their item scores.
+    """
     if "ranking" in config:
-        return policy_factory(config.ranking)(k=k, mask_seen=mask_seen)
+        names = OmegaConf.select(config, "objectives.names")
+        return policy_factory(config.ranking)(k=k, mask_seen=mask_seen, objectives=tuple(names or ()), data=data)
     return POLICIES[str(config.strategy.policy)](k=k, mask_seen=mask_seen)
 
 

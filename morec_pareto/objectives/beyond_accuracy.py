@@ -15,11 +15,23 @@ def item_novelty(popularity: np.ndarray) -> np.ndarray:
     return -np.log2((counts + 1.0) / (counts.sum() + len(counts)))
 
 
-def novelty(lists: np.ndarray, data: StageData) -> np.ndarray:
-    """Per user: mean novelty (`item_novelty`, bits) of the K listed items."""
+def novelty_scores(data: StageData) -> np.ndarray:
+    """Each item's novelty (`item_novelty`, bits, > 0) from the stage's training counts: (I,)."""
     if data.item_popularity is None:
         raise ValueError("objective 'novelty' needs item training counts (StageData.item_popularity)")
-    return item_novelty(data.item_popularity)[lists].mean(axis=2)
+    return item_novelty(data.item_popularity)
+
+
+def novelty(lists: np.ndarray, data: StageData) -> np.ndarray:
+    """Per user: mean novelty (`item_novelty`, bits) of the K listed items."""
+    return novelty_scores(data)[lists].mean(axis=2)
+
+
+def category_groups(data: StageData) -> np.ndarray:
+    """Each item's category (I,), the groups `diversity` counts pairs across."""
+    if data.item_category is None:
+        raise ValueError("objective 'diversity' needs item categories (StageData.item_category)")
+    return np.asarray(data.item_category)
 
 
 def diversity(lists: np.ndarray, data: StageData) -> np.ndarray:
@@ -27,11 +39,9 @@ def diversity(lists: np.ndarray, data: StageData) -> np.ndarray:
 
     diversity_u = (2 / (K (K - 1))) * sum_{a < b} [category(i_a) != category(i_b)]; 0 for K = 1.
     """
-    if data.item_category is None:
-        raise ValueError("objective 'diversity' needs item categories (StageData.item_category)")
     k = lists.shape[2]
     if k < 2:
         return np.zeros(lists.shape[:2])
-    cats = np.asarray(data.item_category)[lists]  # (P, U, K)
+    cats = category_groups(data)[lists]  # (P, U, K)
     different = cats[..., :, None] != cats[..., None, :]  # (P, U, K, K), symmetric, zero diagonal
     return different.sum(axis=(2, 3)) / (k * (k - 1))

@@ -2,8 +2,10 @@
 
 Each objective maps top-K lists to one value per (candidate, user). The search and the report read
 `direction` (nobody negates by hand: see `search.problem.to_minimisation`) and `needs` (checked against
-the data before any work). Built-in objectives are listed in `OBJECTIVES` below; a new one plugs in
-with `register(Objective(...))`.
+the data before any work). The ranking policies read `item_score` (a per-item objective's score, weighed
+in as one more column) and `item_groups` (a list-level objective's item groups, spread by MMR
+re-ranking): see `ranking.for_objectives`. Built-in objectives are listed in `OBJECTIVES` below; a new one plugs
+in with `register(Objective(...))`.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from morec_pareto.types import StageData
 ObjectiveFn = Callable[[np.ndarray, StageData], np.ndarray]
 Direction = Literal["max", "min"]
 Need = Literal["truth", "model_scores"]  # ground truth (synthetic data); the model's own scores
+# fn(data) -> (I,) per-item array read from the stage data's item fields (the same for every user and stage)
+ItemFn = Callable[[StageData], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,10 @@ class Objective:
     label: str  # axis label; '{k}' is replaced by the list length
     needs: frozenset[str] = frozenset()
     best: float | None = None  # the best value any list can reach, where one is known (NDCG: 1)
+    # A per-item objective's policy score (I,) float, > 0, higher is better: the policies add it as a column
+    item_score: ItemFn | None = None
+    # A list-level objective's item groups (I,) int (same group = similar): the policies re-rank by MMR
+    item_groups: ItemFn | None = None
 
     @property
     def needs_truth(self) -> bool:
@@ -63,8 +71,10 @@ OBJECTIVES: dict[str, Objective] = _table(
               frozenset({"truth"}), best=0.0),
     Objective("calibration_kl", divergence.calibration_kl, "min", "Miscalibration KL@{k} (genres vs history)",
               best=0.0),
-    Objective("novelty", beyond_accuracy.novelty, "max", "Novelty@{k} (bits)"),
-    Objective("diversity", beyond_accuracy.diversity, "max", "Intra-list diversity@{k} (categories)", best=1.0),
+    Objective("novelty", beyond_accuracy.novelty, "max", "Novelty@{k} (bits)",
+              item_score=beyond_accuracy.novelty_scores),
+    Objective("diversity", beyond_accuracy.diversity, "max", "Intra-list diversity@{k} (categories)", best=1.0,
+              item_groups=beyond_accuracy.category_groups),
 )
 
 
