@@ -8,6 +8,7 @@ import torch
 from pymoo.core.problem import Problem
 
 from morec_pareto.objectives.registry import evaluate_lists_per_user
+from morec_pareto.ranking.bands import BandedTable, banded_table
 from morec_pareto.ranking.policies import RankingPolicy
 from morec_pareto.ranking.prune import pruned_table
 from morec_pareto.ranking.table import CandidateTable, dense_table
@@ -21,28 +22,34 @@ class PopulationEvaluator:
 
     The table of each stage (pruned to every user's K-skyband when `prune` and the policy allows it,
     else dense) is built on `device` the first time the stage is seen and kept for the next
-    generations (the `cache_size` most recent stages). Lists are ranked on the device in float32; the
-    objectives read them on the CPU.
+    generations (the `cache_size` most recent stages). A pruned table of a policy with a price
+    exponent is split into `bands` price-exponent bands (`ranking.bands`), each candidate ranked on
+    its band's narrower table. Lists are ranked on the device in float32; the objectives read them on
+    the CPU.
     """
 
     def __init__(self, policy: RankingPolicy, objectives: tuple[str, ...], device: torch.device | str = "cpu",
-                 prune: bool = True, max_elements: int = 2**23, cache_size: int = 4) -> None:
+                 prune: bool = True, max_elements: int = 2**23, cache_size: int = 4, bands: int = 16) -> None:
         self.policy, self.objectives = policy, tuple(objectives)
         self.device = torch.device(device)
         self.prune = bool(prune) and policy.prunable
+        self.bands = bands if self.prune and "price_exponent" in policy.var_names else 1
         self.max_elements, self.cache_size = max_elements, cache_size
-        self._tables: dict[int, tuple[StageData, CandidateTable]] = {}
+        self._tables: dict[int, tuple[StageData, CandidateTable | BandedTable]] = {}
         self.table_seconds = 0.0
 
-    def table(self, data: StageData) -> CandidateTable:
-        """The (cached) candidate table of a stage."""
+    def table(self, data: StageData) -> CandidateTable | BandedTable:
+        """The (cached) candidate table of a stage: banded when pruning a policy with a price exponent."""
         hit = self._tables.get(id(data))
         if hit is not None and hit[0] is data:
             return hit[1]
         start = time.perf_counter()
         policy = self.policy
+        table: CandidateTable | BandedTable
         if self.prune:
             table = pruned_table(data, policy.k, policy.mask_seen, self.device, self.max_elements)
+            if self.bands > 1:
+                table = banded_table(table, policy.k, self.bands)
         else:
             table = dense_table(data, policy.mask_seen, self.device)
         self.table_seconds += time.perf_counter() - start
@@ -63,9 +70,21 @@ class PopulationEvaluator:
         parts = []
         for start in range(0, data.n_users, chunk):
             sl = slice(start, start + chunk)
-            lists = self.policy.rank_table(X, table.rows(sl)).cpu().numpy()
+            lists = self._rank(X, table.rows(sl)).cpu().numpy()
             parts.append(evaluate_lists_per_user(lists, data.rows(sl), names))
         return np.concatenate(parts, axis=1)
+
+    def _rank(self, X: np.ndarray, table: CandidateTable | BandedTable) -> torch.Tensor:
+        """Top-K lists (P, U, K) of candidates X, each on its price-exponent band's table when banded."""
+        if isinstance(table, CandidateTable):
+            return self.policy.rank_table(X, table)
+        band = table.band_of(self.policy.column(X, "price_exponent"))
+        out = torch.empty((len(X), table.n_users, min(self.policy.k, table.width)), dtype=torch.int64,
+                          device=self.device)
+        for b in np.unique(band):
+            rows = np.flatnonzero(band == b)
+            out[torch.as_tensor(rows, device=out.device)] = self.policy.rank_table(X[rows], table.tables[b])
+        return out
 
     def __call__(self, X: np.ndarray, data: StageData, objectives: tuple[str, ...] | None = None) -> np.ndarray:
         """Mean objective values (P, n_obj), natural units, of every candidate in X over all users."""
