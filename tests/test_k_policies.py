@@ -33,6 +33,7 @@ from morec_pareto.ranking.policies import (
 from morec_pareto.ranking.table import dense_table
 from morec_pareto.report.indicators import nondominated_mask
 from morec_pareto.run_config import policy_from_run_config, register_resolvers
+from morec_pareto.search.algorithms import weight_grid
 from morec_pareto.search.problem import PopulationEvaluator, evaluate_population
 from morec_pareto.types import StageData
 
@@ -245,3 +246,22 @@ def test_a_three_objective_run_with_diversity_writes_a_front(tmp_path):
     evaluations = pd.read_csv(tmp_path / "evaluations.csv")
     high = evaluations["mmr_lambda"] > 0.5
     assert evaluations.loc[high, "diversity"].mean() > evaluations.loc[~high, "diversity"].mean()
+
+
+def test_weight_grid_spans_the_simplex_of_three_weights():
+    policy = KWeightedPolicy(k=10, scores=objective_scores(SAT_REV_NOV, _stage()))
+    X = weight_grid(policy, 40)  # Das-Dennis with 7 partitions: C(9, 2) = 36 points
+    weights = simplex_weights(X[:, [policy.var_names.index(n) for n in ("weight_u1", "weight_u2")]])
+    assert len(X) == 36 <= 40
+    assert np.allclose(weights.sum(axis=1), 1.0) and (weights >= -1e-12).all()
+    for vertex in np.eye(3):
+        assert np.isclose(weights, vertex).all(axis=1).any()
+    others = [i for i, n in enumerate(policy.var_names) if not n.startswith("weight_u")]
+    assert (X[:, others] == policy.defaults[others]).all()
+
+
+def test_a_novelty_run_with_the_weight_grid_writes_a_front(tmp_path):
+    run_cli("debug=tiny", "threads=1", "search=grid", f"objectives.names=[{','.join(SAT_REV_NOV)}]",
+            f"hydra.run.dir={tmp_path}")
+    evaluations = pd.read_csv(tmp_path / "evaluations.csv")
+    assert {"weight_u1", "weight_u2"} <= set(evaluations.columns) and len(pd.read_csv(tmp_path / "front.csv")) > 1

@@ -6,7 +6,7 @@ import pytest
 
 from morec_pareto.ranking.policies import ParetoLayerPolicy, WeightedPolicy
 from morec_pareto.report.indicators import best_point_share, hypervolume, nadir_reference_point, nondominated_mask
-from morec_pareto.search.algorithms import NSGA2Search, WeightGridSearch, dense_grid, weight_grid
+from morec_pareto.search.algorithms import NSGA2Search, NSGA3Search, WeightGridSearch, dense_grid, weight_grid
 from morec_pareto.search.problem import RankingProblem, evaluate_population
 from morec_pareto.search.run import run_search
 
@@ -52,12 +52,16 @@ def test_weight_grid_holds_other_variables_at_defaults():
     assert np.allclose(X[:, 0], [0, 0.25, 0.5, 0.75, 1]) and np.allclose(X[:, 1:], WeightedPolicy().defaults[1:])
 
 
-def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path):
+@pytest.mark.parametrize("search, objectives, ref", [
+    (NSGA2Search(pop_size=10, n_gen=6), ORACLE, REF),
+    (NSGA3Search(pop_size=10, n_gen=6), (*ORACLE, "novelty"), np.zeros(3)),  # NSGA-III's state pickles too
+])
+def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path, search, objectives, ref):
     valid, _ = tiny_stages
-    search, policy = NSGA2Search(pop_size=10, n_gen=6), WeightedPolicy(k=10)
+    policy = WeightedPolicy(k=10)
     kwargs = dict(seed=3, progress=False)
-    full = run_search(search, policy, valid, ORACLE, REF, **kwargs)
-    again = run_search(search, policy, valid, ORACLE, REF, **kwargs)
+    full = run_search(search, policy, valid, objectives, ref, **kwargs)
+    again = run_search(search, policy, valid, objectives, ref, **kwargs)
     np.testing.assert_array_equal(full.X, again.X)
 
     # a run killed during generation 4 resumes from its checkpoint without redoing generations 1-3
@@ -74,12 +78,12 @@ def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(RankingProblem, "_evaluate", dies_at_fourth_generation)
         with pytest.raises(KeyboardInterrupt):
-            run_search(search, policy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
+            run_search(search, policy, valid, objectives, ref, **kwargs, checkpoint=ckpt)
     with open(ckpt, "rb") as fh:
         algorithm = pickle.load(fh)
     assert algorithm.problem.source is None  # score tables are not pickled
     assert len(algorithm.problem.log) == 3
-    resumed = run_search(search, policy, valid, ORACLE, REF, **kwargs, checkpoint=ckpt)
+    resumed = run_search(search, policy, valid, objectives, ref, **kwargs, checkpoint=ckpt)
     assert [h["generation"] for h in resumed.history] == list(range(1, 7))
     assert len(resumed.F) == len(full.F)
     np.testing.assert_array_equal(resumed.X[: len(resumed.X) // 2], full.X[: len(full.X) // 2])

@@ -70,7 +70,7 @@ def paired_bootstrap(path_a: Path, path_b: Path, stage: str = "test", n_resample
     per_user = []
     for run in (run_a, b[0]):
         mask_seen = bool(run.summary.get("mask_seen", True))
-        policy = policy_from_run_config(_config(run), int(run.summary["k"]), mask_seen)
+        policy = policy_from_run_config(_config(run), int(run.summary["k"]), mask_seen, data=data)
         X = run.front[list(policy.var_names)].to_numpy(float)
         per_user.append(per_user_objectives(policy, X, data, objectives))
     ref = np.asarray(run_a.summary["reference_point"], dtype=float)

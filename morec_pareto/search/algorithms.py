@@ -15,15 +15,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from math import comb
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.algorithms.moo.nsga3 import NSGA3
+from pymoo.algorithms.moo.nsga3 import NSGA3, comp_by_cv_then_random
 from pymoo.core.algorithm import Algorithm
+from pymoo.core.population import Population
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.operators.sampling.lhs import LHS
+from pymoo.operators.selection.tournament import TournamentSelection
 from pymoo.util.ref_dirs import get_reference_directions
 
 from morec_pareto.ranking.policies import RankingPolicy
@@ -81,7 +83,17 @@ class NSGA3Search(Evolutionary):
         partitions = self.n_partitions or das_dennis_partitions(n_obj, self.pop_size)
         directions = get_reference_directions("das-dennis", n_obj, n_partitions=partitions)
         return NSGA3(ref_dirs=directions, pop_size=max(self.pop_size, len(directions)), sampling=LHS(),
+                     selection=TournamentSelection(func_comp=_compare_by_cv_then_random),
                      crossover=SBX(prob=0.9, eta=15), mutation=PM(eta=20), eliminate_duplicates=True)
+
+
+def _compare_by_cv_then_random(pop: Population, P: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """NSGA-III's own tournament (pymoo's `comp_by_cv_then_random`), behind a module-level name.
+
+    pymoo's function is wrapped by a decorator-local closure, which pickle cannot store; this one pickles
+    by reference, so NSGA-III's state checkpoints like NSGA-II's. Same function, same draws.
+    """
+    return comp_by_cv_then_random(pop, P, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,7 @@ class FixedBatches(SearchMethod):
 
 @dataclass(frozen=True)
 class WeightGridSearch(FixedBatches):
-    """The classic baseline: w_satisfaction swept uniformly on [0, 1], other variables at their defaults."""
+    """The classic baseline: the objective weights swept on a grid (`weight_grid`), other variables at their defaults."""
 
     name: ClassVar[str] = "grid"
 
@@ -140,11 +152,27 @@ SEARCH_METHODS: dict[str, type[SearchMethod]] = {
 
 
 def weight_grid(policy: RankingPolicy, n_points: int) -> np.ndarray:
-    """`n_points` candidates: the satisfaction weight swept uniformly on [0, 1], other variables at defaults."""
-    if "w_satisfaction" not in policy.var_names:
-        raise ValueError(f"a weight grid needs a policy with a 'w_satisfaction' variable, not {policy.var_names}")
-    X = np.tile(policy.defaults, (n_points, 1))
-    X[:, policy.var_names.index("w_satisfaction")] = np.linspace(0.0, 1.0, n_points)
+    """At most `n_points` candidates sweeping the policy's objective weights, other variables at defaults.
+
+    Two scores (`w_satisfaction`): the weight uniformly on [0, 1], exactly `n_points` of them. n >= 3
+    scores (`weight_u1`, ..., sorted-uniform variables, `ranking.k_scores`): the Das-Dennis lattice of the
+    simplex with the most points not above `n_points`, each weight vector w mapped to its variables
+    u_j = w_1 + ... + w_j (every vertex and the centre's neighbourhood included).
+    """
+    names = policy.var_names
+    if "w_satisfaction" in names:
+        X = np.tile(policy.defaults, (n_points, 1))
+        X[:, names.index("w_satisfaction")] = np.linspace(0.0, 1.0, n_points)
+        return X
+    u_names = [n for n in names if n.startswith("weight_u")]
+    if not u_names:
+        raise ValueError(f"a weight grid needs a policy with objective weights, not variables {names}")
+    n_weights = len(u_names) + 1
+    weights = get_reference_directions("das-dennis", n_weights, n_partitions=das_dennis_partitions(n_weights, n_points))
+    X = np.tile(policy.defaults, (len(weights), 1))
+    u = np.clip(np.cumsum(weights, axis=1)[:, :-1], 0.0, 1.0)
+    for j, name in enumerate(u_names):
+        X[:, names.index(name)] = u[:, j]
     return X
 
 

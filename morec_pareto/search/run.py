@@ -55,7 +55,7 @@ def _save_checkpoint(path: Path, algorithm: Algorithm) -> bool:
     tmp = path.with_suffix(".tmp")
     try:
         payload = pickle.dumps(algorithm)
-    except (pickle.PicklingError, AttributeError, TypeError) as err:  # pymoo's NSGA-III holds a local function
+    except (pickle.PicklingError, AttributeError, TypeError) as err:  # e.g. an operator holding a closure
         log.warning("search checkpoint not written (%s state cannot be pickled: %s); a killed run restarts the "
                     "search", type(algorithm).__name__, err)
         return False
@@ -79,7 +79,7 @@ def run_search(
     """Search the policy's candidates on validation with a budget of pop_size * n_gen evaluations.
 
     `source` serves the cached score tables (a plain StageData means one fixed model). With
-    `checkpoint` (NSGA-II), the search state is saved after every generation and an existing checkpoint
+    `checkpoint` (NSGA-II, NSGA-III), the search state is saved after every generation and an existing checkpoint
     is resumed from, so a killed run continues where it stopped. Candidates are ranked on `device`, on
     tables pruned to each user's K-skyband when `search.prune` (same fronts, see `ranking.prune`).
     """
