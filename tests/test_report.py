@@ -185,3 +185,19 @@ def test_report_notebook_executes(tiny_multirun, monkeypatch):
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) == len(FIGURES)
+
+
+def test_runs_with_gzipped_evaluations_give_the_same_report_tables(tiny_multirun, tmp_path):
+    # committed results keep evaluations.csv gzipped (experiments/flagship/run.sh); the report reads either
+    import gzip
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_multirun, copy)
+    for ev in copy.rglob("evaluations.csv"):
+        ev.with_suffix(".csv.gz").write_bytes(gzip.compress(ev.read_bytes()))
+        ev.unlink()
+    plain, zipped = collect([tiny_multirun]), collect([copy])
+    assert len(zipped.runs) == len(plain.runs) == 6
+    for a, b in zip(plain.runs, zipped.runs):
+        pd.testing.assert_frame_equal(a.evaluations, b.evaluations)
+    pd.testing.assert_frame_equal(plain.table.drop(columns="run_dir"), zipped.table.drop(columns="run_dir"))

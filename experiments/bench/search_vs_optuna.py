@@ -17,7 +17,8 @@ on random score tables) and the same budget (pop x gens evaluations) for three s
 Hypervolume is measured at one reference point fixed for the whole comparison by the report's
 rule (the nadir of every point of every compared front minus 10 % of their range, so every run's
 points count). Prints wall time, hypervolume and hypervolume per second (means over seeds) and the
-ratios; writes the JSON. Run it alone on the machine.
+ratios; writes the JSON. Run it alone on the machine. `BENCH_THREADS` (default 1) sets torch's threads
+for all three; the committed JSON is at 2, this machine's cores.
 """
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ def main() -> None:
                 print(f"ours takes 1/{ratio:.1f} of {other}'s wall time; HV ours - {other}: "
                       f"{table['ours']['hv_mean'] - table[other]['hv_mean']:+.5f}")
                 table["ours"][f"wall_ratio_vs_{other}"] = ratio
-    payload = {"command": " ".join(sys.argv), "users": args.users, "items": args.items, "pop": args.pop,
+    payload = {"command": " ".join(sys.argv), "torch_threads": torch.get_num_threads(), "users": args.users, "items": args.items, "pop": args.pop,
                "gens": args.gens, "seeds": args.seeds, "reference_point": ref.tolist(), "summary": table,
                "runs": {m: [{k: v for k, v in r.items() if k != "front"} for r in rs] for m, rs in runs.items()}}
     write_json(payload, args.out)

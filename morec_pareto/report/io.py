@@ -24,7 +24,10 @@ class RunRecord:
 def load_run(path: str | Path) -> RunRecord:
     """Load a run folder written by `morec-pareto`; errors name the missing file."""
     path = Path(path)
-    missing = [n for n in ("summary.json", "front.csv", "evaluations.csv", "history.csv") if not (path / n).is_file()]
+    # evaluations.csv may be stored gzipped (results committed to the repository keep it small)
+    evaluations = next((path / n for n in ("evaluations.csv", "evaluations.csv.gz") if (path / n).is_file()), None)
+    missing = [n for n in ("summary.json", "front.csv", "history.csv") if not (path / n).is_file()]
+    missing += [] if evaluations is not None else ["evaluations.csv"]
     if missing:
         raise FileNotFoundError(f"{path}: not a complete run folder, missing {', '.join(missing)}")
     config_file = path / ".hydra" / "config.yaml"
@@ -32,7 +35,7 @@ def load_run(path: str | Path) -> RunRecord:
         path=path,
         summary=json.loads((path / "summary.json").read_text()),
         front=pd.read_csv(path / "front.csv"),
-        evaluations=pd.read_csv(path / "evaluations.csv"),
+        evaluations=pd.read_csv(evaluations),
         history=pd.read_csv(path / "history.csv"),
         config=_load_config(config_file) if config_file.is_file() else None,
     )
