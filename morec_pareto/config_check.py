@@ -4,7 +4,7 @@ Every group that instantiates a class or function (`_target_`: data readers, los
 is checked against that callable's signature and type hints; `model` against `build_recommender`,
 `train` against `training.fit`; `objectives` and the top level against the schemas below. Ranges
 that no type expresses are in RANGES. Each problem is a one-line ValueError naming the key and what
-is allowed, raised before any data is read.
+is allowed, raised before any data is read. The `train.selection*` keys are `SelectionSettings`' fields.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 
 from morec_pareto.models.recommender import build_recommender
+from morec_pareto.search.selection import SelectionSettings
 from morec_pareto.training.fit import fit
 
 TOP_LEVEL = {"device": str, "seed": int, "threads": int | None, "progress": bool, "model_cache": str | None,
@@ -29,7 +30,7 @@ TOP_LEVEL = {"device": str, "seed": int, "threads": int | None, "progress": bool
 GROUPS = ("data", "model", "train", "objectives", "loss", "ranking", "search", "strategy")
 OBJECTIVES = {"names": list | None, "k": int, "mask_seen": bool | None, "repeat_threshold": float,
               "reference_point": list | None, "max_users": int}
-NOT_CONFIGURED = {"model": {"data"}, "train": {"model", "split", "seed", "progress", "checkpoint", "method"},
+NOT_CONFIGURED = {"model": {"data"}, "train": {"model", "split", "seed", "progress", "checkpoint", "method", "criterion"},
                   "data": set()}
 POSITIVE = "> 0"
 RANGES: dict[str, tuple[float | None, float | None, bool]] = {  # key: (low, high, low is exclusive)
@@ -37,6 +38,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {  # key: (low, hig
     "train.epochs": (1, None, False), "train.batch_size": (1, None, False), "train.lr": (0, None, True),
     "train.weight_decay": (0, None, False), "train.n_negatives": (1, None, False), "train.patience": (0, None, False),
     "train.max_eval_users": (1, None, False), "train.dirichlet_alpha": (0, None, True),
+    "train.selection_grid": (0, None, False), "train.selection_random": (0, None, False),
     "model.max_len": (1, None, False), "model.d_model": (1, None, False), "model.user_layers": (1, None, False),
     "model.item_layers": (0, None, False), "model.n_heads": (1, None, False), "model.dropout": (0, 1, False),
     "model.n_price_buckets": (1, None, False),
@@ -45,6 +47,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {  # key: (low, hig
     "search.pop_size": (1, None, False), "search.n_gen": (1, None, False),
 }
 CHOICES = {"train.precision": ("fp32", "bf16"), "train.lr_schedule": ("constant", "cosine"),
+           "train.selection": ("ndcg", "hypervolume"),
            "model.scorer": ("mlp", "dot"), "model.text_encoder": (None, "minilm")}
 
 
@@ -56,7 +59,7 @@ def check_config(cfg: DictConfig) -> None:
     _check_keys("objectives", data.get("objectives", {}), OBJECTIVES)
     _check_keys("model", data.get("model", {}), _hints(build_recommender, NOT_CONFIGURED["model"]))
     train = dict(data.get("train", {}))
-    _check_keys("train", train, _hints(fit, NOT_CONFIGURED["train"]))
+    _check_keys("train", train, _hints(fit, NOT_CONFIGURED["train"]) | _hints(SelectionSettings, set()))
     for group in ("data", "loss", "ranking", "search"):
         node = data.get(group)
         if isinstance(node, dict) and "_target_" in node:
@@ -75,6 +78,10 @@ def check_config(cfg: DictConfig) -> None:
             if low is not None and (value <= low if exclusive else value < low) or high is not None and value > high:
                 bounds = f"{'>' if exclusive else '>='} {low}" + (f" and <= {high}" if high is not None else "")
                 raise ValueError(f"config: {key}={value!r} is out of range; it must be {bounds}")
+    try:
+        SelectionSettings.split(train)  # what no range expresses: preferences in [0, 1], at least one candidate
+    except ValueError as err:
+        raise ValueError(f"config: {err}") from None
 
 
 _UNSET = object()

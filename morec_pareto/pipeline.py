@@ -21,6 +21,7 @@ from morec_pareto.scoring.factory import open_source
 from morec_pareto.search.held_out import score_front
 from morec_pareto.search.problem import PopulationEvaluator
 from morec_pareto.search.run import run_search
+from morec_pareto.search.selection import SelectionSettings, selection_criterion
 from morec_pareto.training.shared import train_shared_model
 from morec_pareto.types import Interactions
 
@@ -54,8 +55,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     data = split.data
     log.info("data %s: %d users, %d items, %d events", data.name, data.n_users, data.n_items, data.n_events)
     task = define_task(cfg.objectives, cfg.data.get("reference_point"), split, seed)
-    trained = train_shared_model(parts.loss, config_dict(cfg.model), config_dict(cfg.train), split, run_dir, seed, device,
-                                 cfg.get("model_cache"), cfg.progress)
+    selection, train_cfg = SelectionSettings.split(config_dict(cfg.train))
+    criterion = selection_criterion(selection, task, parts.policy, split, train_cfg["max_eval_users"], seed, device)
+    trained = train_shared_model(parts.loss, config_dict(cfg.model), train_cfg, split, run_dir, seed, device,
+                                 cfg.get("model_cache"), cfg.progress, criterion, selection.cache_key())
     with open_source(parts.loss, trained, split, task.users, run_dir, seed) as source:
         checkpoint = run_dir / "checkpoint.pkl" if parts.search.checkpoint else None
         policy = parts.policy(k=task.k, mask_seen=task.mask_seen, objectives=task.objectives, data=source.base[0])

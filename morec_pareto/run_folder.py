@@ -143,7 +143,9 @@ def build_summary(run: RunOutcome) -> dict:
         **accuracy_summary(run.split, task, *source.base),
         "training": {"method": run.training_method, "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run,
                      "seconds_per_epoch": fit.seconds_per_epoch, "best_valid_ndcg@10": fit.best_valid_ndcg,
-                     "reused_from": fit.reused_from, **fit.learned},
+                     "reused_from": fit.reused_from, **fit.learned,
+                     **({} if fit.best_valid_hv is None  # train.selection=hypervolume only: ndcg runs keep their keys
+                        else {"selection": "hypervolume", "best_valid_hv": fit.best_valid_hv})},
         "n_eval_users": int(len(task.users)),
         "prices_simulated": bool(run.split.data.prices_simulated),
     }

@@ -28,6 +28,7 @@ from morec_pareto.__main__ import CONF_DIR
 from morec_pareto.data.split import leave_one_out, training_windows
 from morec_pareto.models.recommender import build_recommender
 from morec_pareto.pipeline import load_data
+from morec_pareto.search.selection import SelectionSettings
 from morec_pareto.training import fit as fit_module
 
 
@@ -46,7 +47,7 @@ def measure(overrides: list[str], epochs: int) -> dict:
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("config", overrides=overrides)
     split = leave_one_out(load_data(cfg.data))
-    train = OmegaConf.to_container(cfg.train, resolve=True)
+    _, train = SelectionSettings.split(OmegaConf.to_container(cfg.train, resolve=True))  # fit's keys (NDCG@10 selection)
     train.update(epochs=epochs, patience=epochs)
     model = build_recommender(split.data, **OmegaConf.to_container(cfg.model, resolve=True))
     n_windows = len(training_windows(split, model.user_encoder.max_len)[1])

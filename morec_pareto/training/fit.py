@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,15 +23,16 @@ from morec_pareto.types import Split
 
 @dataclass
 class FitResult:
-    """What training did: the best epoch by validation NDCG@10 and per-epoch records."""
+    """What training did: the best epoch (by validation NDCG@10, or by the criterion's HV) and per-epoch records."""
 
     best_epoch: int
-    best_valid_ndcg: float
+    best_valid_ndcg: float  # validation NDCG@10 of the kept epoch
     epochs_run: int
     train_seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     learned: dict = field(default_factory=dict)  # the model's `learned_terms()` after training
     reused_from: str | None = None  # set when the model was loaded from `model_cache`, not trained here
+    best_valid_hv: float | None = None  # the criterion's validation HV of the kept epoch (None: selected by NDCG@10)
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -76,8 +78,9 @@ def fit(
     precision: str = "fp32",
     progress: bool = True,
     checkpoint: Path | None = None,
+    criterion: Callable[[Recommender], float] | None = None,
 ) -> FitResult:
-    """Train end to end; keep the weights of the best validation NDCG@10 epoch.
+    """Train end to end; keep the weights of the best validation epoch (NDCG@10, or `criterion`).
 
     Methods (`train.method`):
         weighted: minimise sum_k w_k L_k with w = `loss_weights`.
@@ -85,7 +88,13 @@ def fit(
             w.r.t. the shared user states (MGDA-UB), a common descent direction.
         conditioned: the scorer takes a preference vector; each batch draws lambda ~
             Dirichlet(dirichlet_alpha) and minimises sum_k lambda_k L_k at that preference, so one
-            model covers the whole front. Early stopping reads preference (1, 0).
+            model covers the whole front. Validation NDCG@10 reads preference (1, 0).
+
+    Model selection: without `criterion` the kept epoch is the best by validation NDCG@10 (at most
+    `max_eval_users` users). With it (train.selection=hypervolume: `search.selection.HypervolumeCriterion`),
+    `criterion(model)` is called after every epoch, recorded as `valid_hv` in the history, and the kept
+    epoch is the best by it, ties broken by NDCG@10 (so epochs whose HV is 0 still compare); `patience`
+    counts epochs without a better one. Its cost counts in `train_seconds`.
 
     Training runs on the model's device (move the model first). `precision` fp32, or bf16: forward
     and losses under bfloat16 autocast, CUDA only (weights, optimiser and validation stay fp32).
@@ -127,14 +136,16 @@ def fit(
         totals = runner.train_epoch(model, rng.permutation(runner.n_windows), steps, optimizer, scheduler, method,
                                     loss_weights, epoch)
         valid = validation_metrics(model, split, eval_users, eval_preference)
+        hv = None if criterion is None else float(criterion(model))
         result.train_seconds += time.perf_counter() - start
         result.epochs_run = epoch + 1
         result.history.append({"epoch": epoch, **{f"loss_{k}": v for k, v in totals.items()},
-                               "valid_ndcg@10": valid["ndcg@10"]})
-        bar.set_postfix(loss=f"{totals['satisfaction']:.3f}", ndcg10=f"{valid['ndcg@10']:.4f}")
+                               "valid_ndcg@10": valid["ndcg@10"], **({} if hv is None else {"valid_hv": hv})})
+        bar.set_postfix(loss=f"{totals['satisfaction']:.3f}", ndcg10=f"{valid['ndcg@10']:.4f}",
+                        **({} if hv is None else {"hv": f"{hv:.4g}"}))
         stop = False
-        if np.isfinite(valid["ndcg@10"]) and valid["ndcg@10"] > result.best_valid_ndcg:  # NaN is never best
-            result.best_epoch, result.best_valid_ndcg = epoch, valid["ndcg@10"]
+        if _improves(valid["ndcg@10"], hv, result):
+            result.best_epoch, result.best_valid_ndcg, result.best_valid_hv = epoch, valid["ndcg@10"], hv
             best_state = copy.deepcopy(model.state_dict())
         elif epoch - result.best_epoch >= patience:
             stop = True
@@ -149,6 +160,17 @@ def fit(
     model.eval()
     result.learned = model.learned_terms()
     return result
+
+
+def _improves(ndcg: float, hv: float | None, best: FitResult) -> bool:
+    """Whether an epoch beats the best so far: by NDCG@10, or by HV then NDCG@10; NaN is never best."""
+    if hv is None:
+        return bool(np.isfinite(ndcg) and ndcg > best.best_valid_ndcg)
+    if not (np.isfinite(hv) and np.isfinite(ndcg)):
+        return False
+    if best.best_valid_hv is None or hv > best.best_valid_hv:
+        return True
+    return hv == best.best_valid_hv and ndcg > best.best_valid_ndcg
 
 
 class TrainingState:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,19 +50,24 @@ def model_cache_path(folder: Path, split: Split, model_kwargs: dict, train_kwarg
 
 
 def train_shared_model(loss: LossMethod, model_cfg: dict, train_cfg: dict, split: Split, run_dir: Path, seed: int,
-                       device: torch.device, model_cache: str | None = None, progress: bool = True) -> TrainedModel:
+                       device: torch.device, model_cache: str | None = None, progress: bool = True,
+                       criterion: Callable[[Recommender], float] | None = None,
+                       criterion_key: dict | None = None) -> TrainedModel:
     """Train (or reload) the model every candidate of the run starts from, and save it as run_dir/model.pt.
 
     A per-weight run keeps it as run_dir/trainings/base.pt too (the warm start a resumed run reloads);
-    other runs may share it through `model_cache` with every run that trains identically.
+    other runs may share it through `model_cache` with every run that trains identically. `criterion`
+    is `fit`'s model-selection criterion (None: validation NDCG@10) and `criterion_key` its settings,
+    which join the cache key.
     """
     model_kwargs = {**model_cfg, **loss.model_overrides()}
     train_kwargs = {**train_cfg, **loss.shared_train_overrides()}
+    key_kwargs = train_kwargs if criterion_key is None else {**train_kwargs, "selection": criterion_key}
     model = build_recommender(split.data, **model_kwargs).to(device)
     base_path = run_dir / "trainings" / "base.pt"
     cached = None
     if model_cache and loss.reuses_cache:
-        cached = model_cache_path(Path(model_cache), split, model_kwargs, train_kwargs, loss.fit_method, seed, device)
+        cached = model_cache_path(Path(model_cache), split, model_kwargs, key_kwargs, loss.fit_method, seed, device)
     saved_path = cached if loss.reuses_cache else base_path
     if saved_path is not None and saved_path.exists():
         saved = torch.load(saved_path, weights_only=False, map_location=device)
@@ -72,7 +78,7 @@ def train_shared_model(loss: LossMethod, model_cfg: dict, train_cfg: dict, split
             log.info("model reused from %s (same data, model, train config and seed)", cached)
     else:
         fit_result = fit(model, split, seed=seed, method=loss.fit_method, progress=progress,
-                         checkpoint=run_dir / TRAINING_CHECKPOINT, **train_kwargs)
+                         checkpoint=run_dir / TRAINING_CHECKPOINT, criterion=criterion, **train_kwargs)
     payload = {"state_dict": model.state_dict(), "model": model_kwargs, "fit": fit_result.__dict__}
     if cached is not None and not cached.exists():
         _save({**payload, "fit": {**fit_result.__dict__, "reused_from": None}}, cached)
