@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from morec_pareto.objectives.registry import directions
-from morec_pareto.ranking.prune import pruned_table
-from morec_pareto.ranking.table import dense_table
 from morec_pareto.scoring.sources import ScoreSource
 from morec_pareto.search.problem import PopulationEvaluator, evaluate_candidates
 from morec_pareto.search.run import SearchResult
@@ -76,15 +74,10 @@ def candidate_coverage(evaluator: PopulationEvaluator, source: ScoreSource, X: n
 
 
 def _coverage(evaluator: PopulationEvaluator, X: np.ndarray, data: StageData) -> np.ndarray:
-    """Coverage (P,) on one stage's data. Its own table, pruned as the evaluator's is (pruning keeps every
-    item a list can hold, so the lists are the evaluator's), as `policy.rank_table` takes it."""
-    policy = evaluator.policy
-    table = (pruned_table(data, policy.k, policy.mask_seen, evaluator.device, evaluator.max_elements)
-             if evaluator.prune else dense_table(data, policy.mask_seen, evaluator.device))
-    chunk = max(1, evaluator.max_elements // (len(X) * table.width * policy.memory_factor))
+    """Coverage (P,) on one stage's data, from the lists the evaluator ranks (its cached table)."""
     listed = np.zeros((len(X), data.n_items), dtype=bool)
-    for start in range(0, data.n_users, chunk):
-        listed |= listed_items(policy.rank_table(X, table.rows(slice(start, start + chunk))).cpu().numpy(), data.n_items)
+    for _, lists in evaluator.lists(X, data):
+        listed |= listed_items(lists, data.n_items)
     return listed.mean(axis=1)
 
 

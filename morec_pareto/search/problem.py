@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -59,20 +60,22 @@ class PopulationEvaluator:
         return table
 
     def per_user(self, X: np.ndarray, data: StageData, objectives: tuple[str, ...] | None = None) -> np.ndarray:
-        """Objective values (P, U, n_obj), natural units, of every candidate in X for every user of `data`.
+        """Objective values (P, U, n_obj), natural units, of every candidate in X for every user of `data`."""
+        names = self.objectives if objectives is None else tuple(objectives)
+        parts = [evaluate_lists_per_user(lists, data.rows(users), names) for users, lists in self.lists(X, data)]
+        return np.concatenate(parts, axis=1)
 
-        Users are processed in chunks so that the (P, users, columns) tensors hold at most `max_elements`.
+    def lists(self, X: np.ndarray, data: StageData) -> Iterator[tuple[slice, np.ndarray]]:
+        """Top-K item lists of candidates X, a chunk of users at a time: (users, lists (P, users, K) on the CPU).
+
+        Users are chunked so that the (P, users, columns) tensors hold at most `max_elements`.
         """
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        names = self.objectives if objectives is None else tuple(objectives)
         table = self.table(data)
         chunk = max(1, self.max_elements // (len(X) * table.width * self.policy.memory_factor))
-        parts = []
         for start in range(0, data.n_users, chunk):
-            sl = slice(start, start + chunk)
-            lists = self._rank(X, table.rows(sl)).cpu().numpy()
-            parts.append(evaluate_lists_per_user(lists, data.rows(sl), names))
-        return np.concatenate(parts, axis=1)
+            users = slice(start, start + chunk)
+            yield users, self._rank(X, table.rows(users)).cpu().numpy()
 
     def _rank(self, X: np.ndarray, table: CandidateTable | BandedTable) -> torch.Tensor:
         """Top-K lists (P, U, K) of candidates X, each on its price-exponent band's table when banded."""
