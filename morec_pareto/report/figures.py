@@ -13,7 +13,7 @@ from morec_pareto.report.attainment import attainment_surfaces, surface_steps
 from morec_pareto.report.collect import VALID, Collection, hv_history
 from morec_pareto.report.decision import pooled_front
 from morec_pareto.report.indicators import orient
-from morec_pareto.report.plots import group_colors
+from morec_pareto.report.plots import group_colors, pair_panels
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # rc_context's key type (matplotlib >= 3.10)
@@ -193,33 +193,24 @@ def front_pairs_figure(collection: Collection, choices: pd.DataFrame | None = No
     columns, k = list(collection.valid_columns), collection.n_obj
     fronts = {g: pooled_front(collection, g)[columns].to_numpy(float) for g in collection.groups}
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(k - 1, k - 1, figsize=(1.1 * COLUMN_WIDTH, 1.1 * COLUMN_WIDTH), squeeze=False)
-        for row in range(1, k):
-            for col in range(k - 1):
-                ax = axes[row - 1, col]
-                if col >= row:
-                    ax.set_axis_off()
-                    continue
-                for group, F in fronts.items():
-                    ax.scatter(F[:, col], F[:, row], s=6, color=colors[group], alpha=0.7, lw=0,
-                               label=group if (row, col) == (1, 0) else None)
-                if choices is not None:
-                    for _, choice in choices.iterrows():
-                        ax.scatter(choice[columns[col]], choice[columns[row]], marker=MARKERS[choice["method"]],
-                                   s=40 if choice["method"] == "knee" else 16, color=colors[choice["group"]],
-                                   edgecolor="black", lw=0.5, zorder=5)
-                if sign[col] < 0:
-                    ax.invert_xaxis()
-                if sign[row] < 0:
-                    ax.invert_yaxis()
-                ax.set_xlabel(labels[col] if row == k - 1 else "", fontsize=6)
-                ax.set_ylabel(labels[row] if col == 0 else "", fontsize=6)
-                ax.tick_params(labelsize=5.5)
-                ax.grid(alpha=0.3, lw=0.4)
+        fig, panels = pair_panels(k, (1.1 * COLUMN_WIDTH, 1.1 * COLUMN_WIDTH), sign)
+        for ax, col, row in panels:
+            for group, F in fronts.items():
+                ax.scatter(F[:, col], F[:, row], s=6, color=colors[group], alpha=0.7, lw=0,
+                           label=group if (row, col) == (1, 0) else None)
+            if choices is not None:
+                for _, choice in choices.iterrows():
+                    ax.scatter(choice[columns[col]], choice[columns[row]], marker=MARKERS[choice["method"]],
+                               s=40 if choice["method"] == "knee" else 16, color=colors[choice["group"]],
+                               edgecolor="black", lw=0.5, zorder=5)
+            ax.set_xlabel(labels[col] if row == k - 1 else "", fontsize=6)
+            ax.set_ylabel(labels[row] if col == 0 else "", fontsize=6)
+            ax.tick_params(labelsize=5.5)
+        first = panels[0][0]
         for method, marker in MARKERS.items():
-            axes[0, 0].scatter([], [], marker=marker, color="white", edgecolor="black", lw=0.5,
-                               label=method.replace("_", "-"))
-        fig.legend(*axes[0, 0].get_legend_handles_labels(), frameon=False, loc="upper right",
+            first.scatter([], [], marker=marker, color="white", edgecolor="black", lw=0.5,
+                          label=method.replace("_", "-"))
+        fig.legend(*first.get_legend_handles_labels(), frameon=False, loc="upper right",
                    title="pooled validation fronts", title_fontsize=6.5)
         fig.tight_layout()
     return fig

@@ -83,6 +83,29 @@ def pareto_figure(
     return fig
 
 
+def pair_panels(k: int, figsize: tuple[float, float], signs: np.ndarray | None = None
+                ) -> tuple[plt.Figure, list[tuple[plt.Axes, int, int]]]:
+    """A (k-1) x (k-1) grid for every pair of k objectives: the panels below the diagonal as (axes, x
+    objective, y objective), the others turned off; axes of minimised objectives (sign < 0) reversed, so
+    better is always up and to the right."""
+    signs = np.ones(k) if signs is None else np.asarray(signs)
+    fig, axes = plt.subplots(k - 1, k - 1, figsize=figsize, squeeze=False)
+    panels = []
+    for row in range(1, k):
+        for col in range(k - 1):
+            ax = axes[row - 1, col]
+            if col >= row:
+                ax.set_axis_off()
+                continue
+            if signs[col] < 0:
+                ax.invert_xaxis()
+            if signs[row] < 0:
+                ax.invert_yaxis()
+            ax.grid(alpha=0.3, lw=0.4)
+            panels.append((ax, col, row))
+    return fig, panels
+
+
 def pairs_figure(evaluated: np.ndarray, front: np.ndarray, labels: list[str], title: str = "",
                  signs: np.ndarray | None = None) -> plt.Figure:
     """A scatter matrix of every pair of k objectives: evaluations faint, the k-dimensional front highlighted.
@@ -90,26 +113,15 @@ def pairs_figure(evaluated: np.ndarray, front: np.ndarray, labels: list[str], ti
     A front point need not be non-dominated in a pair's projection; minimised axes are drawn reversed.
     """
     k = front.shape[1]
-    signs = np.ones(k) if signs is None else np.asarray(signs)
-    fig, axes = plt.subplots(k - 1, k - 1, figsize=(2.3 * (k - 1), 2.1 * (k - 1)), squeeze=False)
-    for row in range(1, k):
-        for col in range(k - 1):
-            ax = axes[row - 1, col]
-            if col >= row:
-                ax.set_axis_off()
-                continue
-            ax.scatter(evaluated[:, col], evaluated[:, row], s=4, color="0.6", alpha=0.35, lw=0)
-            ax.scatter(front[:, col], front[:, row], s=12, color=PALETTE[0], edgecolor="white", lw=0.3)
-            if signs[col] < 0:
-                ax.invert_xaxis()
-            if signs[row] < 0:
-                ax.invert_yaxis()
-            if row == k - 1:
-                ax.set_xlabel(labels[col], fontsize=7)
-            if col == 0:
-                ax.set_ylabel(labels[row], fontsize=7)
-            ax.tick_params(labelsize=6)
-            ax.grid(alpha=0.3, lw=0.4)
+    fig, panels = pair_panels(k, (2.3 * (k - 1), 2.1 * (k - 1)), signs)
+    for ax, col, row in panels:
+        ax.scatter(evaluated[:, col], evaluated[:, row], s=4, color="0.6", alpha=0.35, lw=0)
+        ax.scatter(front[:, col], front[:, row], s=12, color=PALETTE[0], edgecolor="white", lw=0.3)
+        if row == k - 1:
+            ax.set_xlabel(labels[col], fontsize=7)
+        if col == 0:
+            ax.set_ylabel(labels[row], fontsize=7)
+        ax.tick_params(labelsize=6)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
