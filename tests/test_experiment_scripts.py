@@ -43,3 +43,30 @@ def test_pairs_by_seed_and_scores_against_the_union_point(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "experiments" / "conditioned_vs_retrain.py"), str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout
     assert "bar NOT met" in out and "only 1 of 10 seeds" in out and "(0.8, 0.8)" in out
+
+
+def test_flagship_runner_shares_models_resumes_and_keeps_what_the_report_reads(tmp_path):
+    env = {"RUNS": str(tmp_path / "runs"), "KEEP": str(tmp_path / "keep"), "STRATEGIES": "weighted tchebycheff",
+           "EXTRA": "debug=tiny train.epochs=1 search.n_gen=3", "PATH": "/usr/bin:/bin"}
+
+    def run() -> str:
+        proc = subprocess.run(["bash", str(ROOT / "experiments" / "flagship" / "run.sh"), "default", "0"], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0 and "FAILED" not in proc.stdout, proc.stdout + proc.stderr
+        return proc.stdout
+
+    run()
+    kept = tmp_path / "keep" / "default"
+    for strategy in ("weighted", "tchebycheff"):
+        folder = kept / f"{strategy}_seed0"
+        assert {"summary.json", "front.csv", "history.csv", "evaluations.csv.gz"} <= {p.name for p in folder.iterdir()}
+        assert (folder / ".hydra" / "config.yaml").is_file()
+    summary = json.loads((kept / "tchebycheff_seed0" / "summary.json").read_text())
+    assert summary["training"]["reused_from"]  # one training shared by the two strategies
+    stamp = (tmp_path / "runs" / "default" / "weighted_seed0" / "summary.json").stat().st_mtime
+    run()  # finished runs are skipped
+    assert (tmp_path / "runs" / "default" / "weighted_seed0" / "summary.json").stat().st_mtime == stamp
+    report = subprocess.run([sys.executable, "-m", "morec_pareto.report", str(kept), "--out", str(tmp_path / "report"),
+                             "--control", "weighted"], capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert (tmp_path / "report" / "tests.csv").is_file()
