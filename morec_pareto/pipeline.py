@@ -64,7 +64,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         policy = parts.policy(k=task.k, mask_seen=task.mask_seen, objectives=task.objectives, data=source.base[0])
         result = run_search(parts.search, policy, source, task.objectives, task.reference_point, seed, checkpoint,
                             cfg.progress, device, parts.name)
-        evaluator = PopulationEvaluator(policy, task.objectives, device, parts.search.prune)  # test tables: its own cache
+        evaluator = PopulationEvaluator(policy, task.objectives, device, parts.search.prune,  # test tables: own cache
+                                        cache_size=max(4, source.n_levels + 1))
         held_out = score_front(result, evaluator, source, cfg.get("policy_point"))
     outcome = RunOutcome(parts.name, parts.loss.summary_name, seed, split, task, source, trained.fit, result,
                          held_out, str(device), parts.search.prune, time.perf_counter() - start)

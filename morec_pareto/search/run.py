@@ -85,7 +85,9 @@ def run_search(
     """
     if isinstance(source, StageData):
         source = FixedSource(source, source)
-    problem = RankingProblem(PopulationEvaluator(policy, objectives, device, search.prune), source)
+    # one table per model-side level stays cached: every generation visits every level
+    evaluator = PopulationEvaluator(policy, objectives, device, search.prune, cache_size=max(4, source.n_levels + 1))
+    problem = RankingProblem(evaluator, source)
     start = time.perf_counter()
     bar = tqdm(total=search.n_gen, desc=f"search:{label or search.name}", unit="gen", disable=not progress)
     if isinstance(search, FixedBatches):
