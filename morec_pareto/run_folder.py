@@ -1,4 +1,5 @@
-"""Everything a run writes into its folder: front.csv, evaluations.csv, history.csv, the figure and summary.json.
+"""Everything a run writes into its folder: front.csv, evaluations.csv, history.csv, training_history.csv, the figure
+and summary.json.
 
 Every file is written atomically (`io.write_csv`, `io.write_json`, `report.plots.save_figure`).
 """
@@ -54,6 +55,8 @@ def write_state(run_dir: Path, state: str, error: str | None = None) -> None:
 def write_run(run_dir: Path, run: RunOutcome) -> dict:
     """Write the run's tables, figure and summary.json; remove the checkpoints; return the summary."""
     write_front_tables(run_dir, run)
+    if run.fit.history:  # per epoch: losses, valid_ndcg@10 and (selection=hypervolume) valid_hv
+        write_csv(pd.DataFrame(run.fit.history), run_dir / "training_history.csv")
     summary = build_summary(run)
     write_json(summary, run_dir / "summary.json")
     (run_dir / "checkpoint.pkl").unlink(missing_ok=True)

@@ -5,6 +5,7 @@ import json
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import run_cli
@@ -68,6 +69,8 @@ def test_hv_selection_records_valid_hv_per_epoch_and_keeps_the_best_epoch(hv_run
     assert summary["best_epoch"] == fit_record["best_epoch"] == best
     assert summary["selection"] == "hypervolume" and summary["best_valid_hv"] == hv[best]
     assert summary["best_valid_ndcg@10"] == ndcg[best]  # the kept epoch's NDCG, not the best NDCG
+    written = pd.read_csv(hv_run / "training_history.csv")  # the same history, as the run folder's table
+    np.testing.assert_allclose(written["valid_hv"], hv)
     # seed 0: HV peaks before the last epoch and elsewhere than NDCG, so the kept weights are not the last ones
     assert best != len(hv) - 1 and best != int(np.argmax(ndcg)), (hv, ndcg)
 

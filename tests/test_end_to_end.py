@@ -9,8 +9,8 @@ from conftest import run_cli
 
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
 
-RUN_FILES = [".hydra/config.yaml", "model.pt", "front.csv", "evaluations.csv", "history.csv", "summary.json",
-             "pareto.png", "pareto.pdf"]
+RUN_FILES = [".hydra/config.yaml", "model.pt", "front.csv", "evaluations.csv", "history.csv", "training_history.csv",
+             "summary.json", "pareto.png", "pareto.pdf"]
 
 
 def test_every_output_exists(tiny_run):
@@ -44,6 +44,15 @@ def test_history_hypervolume_never_decreases(tiny_run):
     assert list(history.columns[:4]) == ["generation", "n_evals", "hypervolume", "n_nondominated"]
     assert (np.diff(history["hypervolume"]) >= 0).all()
     assert (np.diff(history["n_evals"]) > 0).all()
+
+
+def test_training_history_has_one_row_per_epoch(tiny_run):
+    training = json.loads((tiny_run / "summary.json").read_text())["training"]
+    history = pd.read_csv(tiny_run / "training_history.csv")
+    assert list(history["epoch"]) == list(range(training["epochs_run"]))
+    assert history.loc[training["best_epoch"], "valid_ndcg@10"] == pytest.approx(training["best_valid_ndcg@10"])
+    assert "valid_hv" not in history  # only with train.selection=hypervolume
+    assert {"loss_satisfaction", "loss_revenue"} <= set(history.columns)
 
 
 def test_summary_keys(tiny_run):

@@ -6,13 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 
-from conditioned_vs_retrain import paired_table  # noqa: E402
+from conditioned_vs_retrain import main, paired_table, ratio_of_means_interval  # noqa: E402
 
 
 def _run(folder: Path, strategy: str, seed: int, points: list[tuple[float, float]], epochs: int,
@@ -20,12 +21,16 @@ def _run(folder: Path, strategy: str, seed: int, points: list[tuple[float, float
     """A run folder with a summary and a front whose validation and test scores are `points`."""
     folder.mkdir(parents=True)
     (folder / "summary.json").write_text(json.dumps({
-        "strategy": strategy, "seed": seed, "train_epochs": epochs, "train_seconds": seconds,
-        "reference_point": [0.0, 0.0],
+        "strategy": strategy, "seed": seed, "data": "synthetic", "objectives": ["oracle_ndcg", "oracle_revenue"],
+        "k": 10, "train_epochs": epochs, "train_seconds": seconds, "reference_point": [0.0, 0.0],
+        "n_evals": len(points),
     }))
     front = pd.DataFrame(points, columns=["satisfaction", "revenue"])
     front["test_satisfaction"], front["test_revenue"] = front["satisfaction"], front["revenue"]
     front.to_csv(folder / "front.csv", index=False)
+    front.assign(generation=1).to_csv(folder / "evaluations.csv", index=False)
+    pd.DataFrame({"generation": [1], "n_evals": [len(points)], "hypervolume": [0.0],
+                  "n_nondominated": [len(points)]}).to_csv(folder / "history.csv", index=False)
 
 
 def test_pairs_by_seed_and_scores_against_the_union_point(tmp_path):
@@ -40,9 +45,44 @@ def test_pairs_by_seed_and_scores_against_the_union_point(tmp_path):
     assert table.loc[0, "HV ratio"] == pytest.approx(0.84 / 1.84)
     assert table.loc[0, "epochs ratio"] == pytest.approx(12 / 134)
     assert table.loc[0, "train_weights_full best-pt share"] == pytest.approx(1.2 * 1.2 / 1.84)  # (2, 2)
+    # IGD+ against the union front {(1,3), (2,2), (3,1)}, objectives divided by its range (2, 2): only (2, 2)
+    # is missed by the conditioned front, by 1 in one objective -> (1 / 2) / 3 points
+    assert table.loc[0, "conditioned test IGD+"] == pytest.approx(1 / 6)
+    assert table.loc[0, "train_weights_full test IGD+"] == 0
     out = subprocess.run([sys.executable, str(ROOT / "experiments" / "conditioned_vs_retrain.py"), str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout
     assert "bar NOT met" in out and "only 1 of 10 seeds" in out and "(0.8, 0.8)" in out
+
+
+@pytest.mark.parametrize(("dent", "met"), [(0.02, True), (0.4, False)])
+def test_ten_pairs_give_a_bca_interval_of_the_hv_ratio_and_a_verdict(tmp_path, capsys, dent, met):
+    rng = np.random.default_rng(0)
+    for seed in range(10):  # the conditioned front misses the retrain front's middle point by up to `dent`
+        middle = 2 - dent * rng.uniform()
+        _run(tmp_path / f"c{seed}", "conditioned", seed, [(1, 3), (middle, middle), (3, 1)], 12, 300.0)
+        _run(tmp_path / f"r{seed}", "train_weights_full", seed, [(1, 3), (2, 2), (3, 1)], 134, 3000.0)
+    main([str(tmp_path), "--out", str(tmp_path / "out")])
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    pairs = pd.read_csv(tmp_path / "out" / "pairs.csv")
+    assert list(pairs["seed"]) == list(range(10)) and result["n_pairs"] == 10 and result["complete"]
+    low, high = result["hv_ratio_ci95_bca"]
+    assert low < result["hv_ratio"] < high < 1  # every conditioned front is worse: the interval lies below 1
+    assert result["epochs_ratio"] == pytest.approx(12 / 134)
+    assert result["bar_met"] is met and (low >= 0.97) is met
+    assert ("bar met" if met else "bar NOT met") in capsys.readouterr().out
+
+
+def test_ratio_interval_is_paired_and_needs_three_pairs():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    low, high = ratio_of_means_interval(a * 0.9, a)  # every pair has ratio 0.9: pairing leaves no spread
+    assert low == pytest.approx(0.9) and high == pytest.approx(0.9)
+    assert np.isnan(ratio_of_means_interval(a[:2], a[:2])).all()
+
+
+def test_refuses_folders_without_one_side(tmp_path):
+    _run(tmp_path / "c0", "conditioned", 0, [(1, 3)], 12, 300.0)
+    with pytest.raises(SystemExit, match="no train_weights_full runs"):
+        main([str(tmp_path)])
 
 
 def test_flagship_runner_shares_models_resumes_and_keeps_what_the_report_reads(tmp_path):
@@ -59,7 +99,8 @@ def test_flagship_runner_shares_models_resumes_and_keeps_what_the_report_reads(t
     kept = tmp_path / "keep" / "default"
     for strategy in ("weighted", "tchebycheff"):
         folder = kept / f"{strategy}_seed0"
-        assert {"summary.json", "front.csv", "history.csv", "evaluations.csv.gz"} <= {p.name for p in folder.iterdir()}
+        assert {"summary.json", "front.csv", "history.csv", "training_history.csv", "evaluations.csv.gz"} <= {
+            p.name for p in folder.iterdir()}
         assert (folder / ".hydra" / "config.yaml").is_file()
     summary = json.loads((kept / "tchebycheff_seed0" / "summary.json").read_text())
     assert summary["training"]["reused_from"]  # one training shared by the two strategies

@@ -7,7 +7,7 @@
 #
 # Runs go to outputs/flagship/<data>/<strategy>_seed<S>/ (models shared through outputs/flagship/model_cache:
 # strategies that train the same model, same seed, reuse one training). Each finished run's small
-# files (summary.json, front.csv, history.csv, evaluations.csv gzipped, .hydra/config.yaml) are copied to
+# files (summary.json, front.csv, history.csv, training_history.csv, evaluations.csv gzipped, .hydra/) are copied to
 # experiments/results/flagship/<data>/<strategy>_seed<S>/, which the report reads:
 #   .venv/bin/morec-pareto-report experiments/results/flagship/default --out OUT --control weighted
 set -euo pipefail
@@ -32,6 +32,7 @@ one_seed() {
     fi
     mkdir -p "$keep/.hydra"
     cp "$run/summary.json" "$run/front.csv" "$run/history.csv" "$keep/"
+    if [ -f "$run/training_history.csv" ]; then cp "$run/training_history.csv" "$keep/"; fi
     gzip -9 -n -c "$run/evaluations.csv" > "$keep/evaluations.csv.gz"
     cp "$run/.hydra/config.yaml" "$run/.hydra/overrides.yaml" "$keep/.hydra/"
     echo "done $run $(date +%H:%M:%S)"

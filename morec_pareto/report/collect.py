@@ -284,8 +284,8 @@ def front_columns(runs: list[RunRecord], objectives: tuple[str, ...],
 
 def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: list[float] | None = None,
             margin: float = DEFAULT_MARGIN, from_runs: bool = False, test_revenue: str = "test_revenue",
-            nadir_of: str = "all_points") -> Collection:
-    """Load, check, group and score the runs under `paths`.
+            nadir_of: str = "all_points", strategies: tuple[str, ...] = ()) -> Collection:
+    """Load, check, group and score the runs under `paths` (only those of `strategies`, when given).
 
     Args:
         paths: run folders and/or multirun folders.
@@ -297,11 +297,17 @@ def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: 
         test_revenue: front.csv column of test revenue the test indicators use: `test_revenue`
             (the revenue objective re-scored on test) or `test_realised_revenue` (held-out purchases).
         nadir_of: `all_points` (default) or `reference_front`; see `choose_reference_point`.
+        strategies: compare only runs whose summary names one of these strategies (every run when empty);
+            the reference point and fronts are then built from those runs alone.
 
     Raises:
         ReportError: no runs under a path, incomparable runs, or an unknown `by` key or column.
     """
     runs = load_runs(paths)
+    if strategies:
+        runs = [r for r in runs if r.summary["strategy"] in strategies]
+        if not runs:
+            raise ReportError(f"no runs of {', '.join(strategies)} under {', '.join(map(str, paths))}")
     objectives, k = _check_comparable(runs)
     valid_columns, test_columns, test_objectives = front_columns(runs, objectives, test_revenue)
     values = pd.DataFrame([group_values(r, tuple(by)) for r in runs])
