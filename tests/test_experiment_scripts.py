@@ -111,3 +111,21 @@ def test_flagship_runner_shares_models_resumes_and_keeps_what_the_report_reads(t
                              "--control", "weighted"], capture_output=True, text=True)
     assert report.returncode == 0, report.stderr[-2000:]
     assert (tmp_path / "report" / "tests.csv").is_file()
+
+
+def test_conditioned_vs_retrain_runner_feeds_the_paired_script(tmp_path):
+    """The item-3 runner's two sides at debug=tiny: the fair conditioned model and the retrain front, paired."""
+    env = {"RUNS": str(tmp_path / "runs"), "KEEP": str(tmp_path / "keep"), "CONDITIONED_EPOCHS": "2",
+           "PATH": "/usr/bin:/bin", "EXTRA": "debug=tiny search.n_gen=3",
+           "RETRAIN_EXTRA": "loss.n_levels=3 loss.warm_epochs=1 loss.epochs_per_candidate=1"}
+    proc = subprocess.run(["bash", str(ROOT / "experiments" / "flagship" / "conditioned_vs_retrain.sh"), "0"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "FAILED" not in proc.stdout, proc.stdout + proc.stderr
+    kept = tmp_path / "keep" / "default"
+    conditioned = json.loads((kept / "conditioned_seed0" / "summary.json").read_text())
+    assert conditioned["training"]["selection"] == "hypervolume" and conditioned["train_epochs"] <= 2
+    assert "valid_hv" in pd.read_csv(kept / "conditioned_seed0" / "training_history.csv")
+    retrain = json.loads((kept / "train_weights_full_seed0" / "summary.json").read_text())
+    assert retrain["n_trainings"] == 1 + 3 and retrain["train_epochs"] == 1 + 3 * 1  # warm start + 3 levels x 1 epoch
+    table = paired_table([str(kept)], "conditioned", "train_weights_full")
+    assert list(table.index) == [0] and table.loc[0, "epochs ratio"] == conditioned["train_epochs"] / retrain["train_epochs"]
