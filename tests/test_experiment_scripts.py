@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 
 from conditioned_vs_retrain import main, paired_table, ratio_of_means_interval  # noqa: E402
+from flagship.headline import headline  # noqa: E402
 
 
 def _run(folder: Path, strategy: str, seed: int, points: list[tuple[float, float]], epochs: int,
@@ -111,6 +112,9 @@ def test_flagship_runner_shares_models_resumes_and_keeps_what_the_report_reads(t
                              "--control", "weighted"], capture_output=True, text=True)
     assert report.returncode == 0, report.stderr[-2000:]
     assert (tmp_path / "report" / "tests.csv").is_file()
+    table = headline(tmp_path / "report").splitlines()  # the README's compact table of that report
+    assert table[2].startswith("| **weighted** (control) | 1 |") or table[3].startswith("| **weighted** (control) | 1 |")
+    assert any(line.startswith("| tchebycheff | 1 |") for line in table)
 
 
 def test_conditioned_vs_retrain_runner_feeds_the_paired_script(tmp_path):
