@@ -1,10 +1,11 @@
-"""The README's compact table of a flagship report: per strategy, test HV and IGD+ and the test against the control.
+"""The README's compact table of a flagship report: per strategy, test HV and IGD+ and the tests against the control.
 
-    .venv/bin/python experiments/flagship/headline.py REPORT_DIR [--metric test_hypervolume]
+    .venv/bin/python experiments/flagship/headline.py REPORT_DIR [--metrics test_hypervolume test_igd_plus]
 
 Reads `summary.csv`, `tests.csv` and `reference_point.json` of `morec-pareto-report ... --control NAME` and prints
 a Markdown table, strategies by median test HV, best first: test HV median (IQR), test IGD+ median (IQR), and
-for every non-control strategy the Holm-adjusted p of the paired test on `--metric`, A12 and which side is better.
+for every non-control strategy and each of `--metrics` the Holm-adjusted p of the paired test against the
+control and A12 (the control's side; * where p (Holm) < 0.05).
 """
 from __future__ import annotations
 
@@ -14,41 +15,47 @@ from pathlib import Path
 
 import pandas as pd
 
+METRICS = ("test_hypervolume", "test_igd_plus")
+LABELS = {"test_hypervolume": "HV", "test_igd_plus": "IGD+"}
 
-def headline(report: Path, metric: str = "test_hypervolume") -> str:
+
+def headline(report: Path, metrics: tuple[str, ...] = METRICS) -> str:
     """The Markdown table (and a line naming the reference point) of one report folder."""
     summary = pd.read_csv(report / "summary.csv").sort_values("test_hypervolume_median", ascending=False)
     tests = pd.read_csv(report / "tests.csv")
-    tests = tests[tests["metric"] == metric]
     controls = set(tests["group_a"])
     if len(controls) != 1:
         raise SystemExit(f"{report / 'tests.csv'}: expected one control group (--control), found {sorted(controls)}")
     control = controls.pop()
-    lines = [f"| strategy | seeds | test HV median (IQR) | test IGD+ median (IQR) | vs {control}: p (Holm) | A12 | better |",
-             "|---|---|---|---|---|---|---|"]
+    header = "".join(f" {LABELS.get(m, m)}: p (Holm) | A12 |" for m in metrics)
+    lines = [f"| strategy | seeds | test HV median (IQR) | test IGD+ median (IQR) |{header}",
+             "|---|---|---|---|" + "---|---|" * len(metrics)]
     for row in summary.itertuples():
-        hv = f"{row.test_hypervolume_median:.2f} ({row.test_hypervolume_iqr:.2f})"
-        igd = f"{row.test_igd_plus_median:.3f} ({row.test_igd_plus_iqr:.3f})"
-        test = tests[tests["group_b"] == row.group]
-        if row.group == control or test.empty:
-            lines.append(f"| **{row.group}** (control) | {row.n_runs} | {hv} | {igd} | | | |")
-            continue
-        t = test.iloc[0]
-        p = f"{t.p_holm:.3g}" + (" *" if bool(t.significant) else "")
-        lines.append(f"| {row.group} | {row.n_runs} | {hv} | {igd} | {p} | {t.a12:.2f} | {t.better} |")
+        cells = [f"**{row.group}** (control)" if row.group == control else str(row.group), str(row.n_runs),
+                 f"{row.test_hypervolume_median:.2f} ({row.test_hypervolume_iqr:.2f})",
+                 f"{row.test_igd_plus_median:.3f} ({row.test_igd_plus_iqr:.3f})"]
+        for metric in metrics:
+            test = tests[(tests["metric"] == metric) & (tests["group_b"] == row.group)]
+            if test.empty:
+                cells += ["", ""]
+                continue
+            t = test.iloc[0]
+            cells += [f"{t.p_holm:.3g}" + (" *" if bool(t.significant) else ""), f"{t.a12:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     ref = json.loads((report / "reference_point.json").read_text())["reference_point"]
     point = ", ".join(f"{v:.4g}" for v in ref)
-    lines.append(f"\nReference point ({point}); * p (Holm) < 0.05; A12: the probability that {control} beats the "
-                 f"other strategy on {metric} in a random pair of seeds.")
+    lines.append(f"\nReference point ({point}). p: paired two-sided test against {control}, Holm over the other "
+                 f"strategies; * p (Holm) < 0.05. A12: the probability that {control} is better in the metric's "
+                 "direction (HV higher, IGD+ lower) for a random pair of seeds; below 0.5 the other strategy is.")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report", type=Path, help="a morec-pareto-report output folder")
-    parser.add_argument("--metric", default="test_hypervolume", help="tests.csv metric the p and A12 columns read")
+    parser.add_argument("--metrics", nargs="+", default=list(METRICS), help="tests.csv metrics the p and A12 columns read")
     args = parser.parse_args()
-    print(headline(args.report, args.metric))
+    print(headline(args.report, tuple(args.metrics)))
 
 
 if __name__ == "__main__":
