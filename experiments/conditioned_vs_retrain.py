@@ -42,7 +42,6 @@ def paired_table(paths: list[str], conditioned: str, retrain: str) -> pd.DataFra
         train_epochs=[float(r.summary.get("train_epochs", np.nan)) for r in collection.runs],
         train_seconds=[float(r.summary.get("train_seconds", np.nan)) for r in collection.runs],
     )
-    runs = runs.assign(strategy=[r.summary["strategy"] for r in collection.runs])
     if runs.duplicated(["strategy", "seed"]).any():
         dup = runs[runs.duplicated(["strategy", "seed"], keep=False)]
         raise ReportError(f"two runs of one strategy and seed: {', '.join(dup['run_dir'])}")
