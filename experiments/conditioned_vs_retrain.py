@@ -61,26 +61,20 @@ def paired_table(paths: list[str], conditioned: str, retrain: str) -> pd.DataFra
     return table
 
 
-def ratio_of_means_interval(a: np.ndarray, b: np.ndarray, confidence: float = 0.95, n_resamples: int = 9999,
-                            seed: int = 0) -> tuple[float, float]:
-    """BCa bootstrap interval of mean(a) / mean(b) over pairs (a_i, b_i) resampled together; NaN below 3 pairs."""
-    if len(a) < 3:
+def bca_interval(statistic, *samples: np.ndarray, confidence: float = 0.95, n_resamples: int = 9999,
+                 seed: int = 0) -> tuple[float, float]:
+    """BCa bootstrap interval of a vectorised `statistic(*samples, axis)` over pairs resampled together; NaN below 3."""
+    if len(samples[0]) < 3:
         return float("nan"), float("nan")
-    result = stats.bootstrap((np.asarray(a, float), np.asarray(b, float)),
-                             lambda x, y, axis=-1: x.mean(axis=axis) / y.mean(axis=axis), paired=True,
-                             vectorized=True, confidence_level=confidence, n_resamples=n_resamples, method="BCa",
+    result = stats.bootstrap(tuple(np.asarray(x, float) for x in samples), statistic, paired=True, vectorized=True,
+                             confidence_level=confidence, n_resamples=n_resamples, method="BCa",
                              random_state=np.random.default_rng(seed))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
-def mean_difference_interval(a: np.ndarray, b: np.ndarray, confidence: float = 0.95, n_resamples: int = 9999,
-                             seed: int = 0) -> tuple[float, float]:
-    """BCa bootstrap interval of mean(a - b) over paired values; NaN below 3 pairs."""
-    if len(a) < 3:
-        return float("nan"), float("nan")
-    result = stats.bootstrap((np.asarray(a, float) - np.asarray(b, float),), np.mean, confidence_level=confidence,
-                             n_resamples=n_resamples, method="BCa", random_state=np.random.default_rng(seed))
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+def ratio_of_means_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """BCa bootstrap 95 % interval of mean(a) / mean(b) over pairs (a_i, b_i); NaN below 3 pairs."""
+    return bca_interval(lambda x, y, axis=-1: x.mean(axis=axis) / y.mean(axis=axis), a, b)
 
 
 def verdict(table: pd.DataFrame, conditioned: str, retrain: str) -> dict:
@@ -88,7 +82,7 @@ def verdict(table: pd.DataFrame, conditioned: str, retrain: str) -> dict:
     hv_c, hv_r = table[f"{conditioned} test HV"].to_numpy(), table[f"{retrain} test HV"].to_numpy()
     igd_c, igd_r = table[f"{conditioned} test IGD+"].to_numpy(), table[f"{retrain} test IGD+"].to_numpy()
     low, high = ratio_of_means_interval(hv_c, hv_r)
-    igd_low, igd_high = mean_difference_interval(igd_c, igd_r)
+    igd_low, igd_high = bca_interval(lambda d, axis=-1: d.mean(axis=axis), igd_c - igd_r)
     epochs_ratio = float(table[f"{conditioned} epochs"].sum() / table[f"{retrain} epochs"].sum())
     wilcoxon_p = float(stats.wilcoxon(hv_c - hv_r).pvalue) if len(table) >= 2 and np.any(hv_c != hv_r) else 1.0
     met = bool(np.isfinite(low) and low >= HV_BAR and epochs_ratio <= COMPUTE_BAR)
