@@ -1,4 +1,6 @@
 """Weight-free and model-side-weight strategies: MGDA, preference conditioning, per-weight retraining."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -128,6 +130,26 @@ def test_retrain_source_trains_each_level_once_and_resumes(tiny_split, tiny_stag
     assert resumed.train_seconds > 1.0
     valid0, valid2 = resumed.stages(0)[0], resumed.stages(2)[0]
     assert not np.array_equal(valid0.purchase, valid2.purchase)
+
+
+def test_retrain_source_counts_levels_saved_before_a_kill(tiny_split, tiny_stages, tmp_path):
+    """A kill between saving a level's model and writing the ledger must not drop that training from the count."""
+    torch.manual_seed(0)
+    kwargs = dict(max_len=20, d_model=16, user_layers=1)
+    torch.save({"state_dict": build_recommender(tiny_split.data, **kwargs).state_dict()}, tmp_path / "base.pt")
+    trainer = CandidateTrainer(tiny_split, kwargs, {"n_negatives": 16}, tmp_path / "base.pt", tmp_path, 2, 0)
+    runner, _ = make_runner("none", 1)
+    users = np.arange(tiny_split.sequences.n_users)
+    source = RetrainSource(trainer, users, 3, tiny_stages, runner, base_seconds=1.0, base_epochs=4)
+    source.prepare(np.array([0, 1, 2]))
+    counted_seconds = source.train_seconds
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    (tmp_path / "ledger.json").write_text(json.dumps({"0": ledger["0"]}))  # levels 1 and 2 saved, never recorded
+    resumed = RetrainSource(trainer, users, 3, tiny_stages, runner, base_seconds=1.0, base_epochs=4)
+    resumed.prepare(np.array([0, 1, 2]))  # nothing is retrained: every level's model is on disk
+    assert resumed.n_trainings == 4 and resumed.train_epochs == 4 + 3 * 2
+    assert resumed.train_seconds == pytest.approx(counted_seconds)
+    assert json.loads((tmp_path / "ledger.json").read_text()) == pytest.approx(ledger)
 
 
 def test_group_config_errors_name_the_key():

@@ -97,6 +97,20 @@ class RetrainSource(ScoreSource):
         self.cache: dict[int, tuple[StageData, StageData]] = {}
         self.ledger_path = trainer.out_dir / "ledger.json"
         self.ledger: dict[str, float] = json.loads(self.ledger_path.read_text()) if self.ledger_path.exists() else {}
+        self._add_unrecorded_levels()
+
+    def _add_unrecorded_levels(self) -> None:
+        """Put every finished level model missing from the ledger back into it, with the seconds it stores.
+
+        A run killed after a level's model was saved but before the ledger was written (the ledger is written
+        once per batch of trainings) would otherwise reuse that model without counting its training.
+        """
+        missing = {level: self.trainer.path(level) for level in range(self.n_levels)
+                   if str(level) not in self.ledger and self.trainer.path(level).exists()}
+        for level, path in missing.items():
+            self.ledger[str(level)] = float(torch.load(path, weights_only=False)["train_seconds"])
+        if missing:
+            write_json(self.ledger, self.ledger_path)
 
     @property
     def n_trainings(self) -> int:
