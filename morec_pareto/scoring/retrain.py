@@ -108,7 +108,7 @@ class RetrainSource(ScoreSource):
         missing = {level: self.trainer.path(level) for level in range(self.n_levels)
                    if str(level) not in self.ledger and self.trainer.path(level).exists()}
         for level, path in missing.items():
-            self.ledger[str(level)] = float(torch.load(path, weights_only=False)["train_seconds"])
+            self.ledger[str(level)] = float(torch.load(path, map_location="cpu", weights_only=False)["train_seconds"])
         if missing:
             write_json(self.ledger, self.ledger_path)
 
