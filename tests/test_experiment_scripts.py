@@ -133,3 +133,36 @@ def test_conditioned_vs_retrain_runner_feeds_the_paired_script(tmp_path):
     assert retrain["n_trainings"] == 1 + 3 and retrain["train_epochs"] == 1 + 3 * 1  # warm start + 3 levels x 1 epoch
     table = paired_table([str(kept)], "conditioned", "train_weights_full")
     assert list(table.index) == [0] and table.loc[0, "epochs ratio"] == conditioned["train_epochs"] / retrain["train_epochs"]
+
+
+def _model_run(folder: Path, strategy: str, seed: int, ndcg: float, reused: bool, losses: tuple[float, float] | None) -> None:
+    """A kept run folder with the summary fields and training history that flagship/models.py reads."""
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({
+        "strategy": strategy, "seed": seed, "train_epochs": 20, "train_seconds": 300.0,
+        "accuracy": {"ndcg@10": ndcg, "valid": {"ndcg@10": ndcg + 0.01}},
+        "training": {"best_epoch": 1, "reused_from": "cache/model.pt" if reused else None},
+    }))
+    if losses is not None:
+        pd.DataFrame({"epoch": [0, 1], "loss_satisfaction": [9.0, losses[0]], "loss_revenue": [1.0, losses[1]]}).to_csv(
+            folder / "training_history.csv", index=False)
+
+
+def test_models_table_reads_each_trained_model_once(tmp_path):
+    from flagship.models import markdown, model_rows, model_table, sharing_strategies
+
+    _model_run(tmp_path / "weighted_seed0", "weighted", 0, 0.20, False, (8.0, 0.7))
+    _model_run(tmp_path / "weighted_seed1", "weighted", 1, 0.22, False, (8.2, 0.9))
+    _model_run(tmp_path / "tchebycheff_seed0", "tchebycheff", 0, 0.20, True, (8.0, 0.7))
+    _model_run(tmp_path / "mgda_seed0", "mgda", 0, 0.10, False, None)  # no training history kept
+    rows = model_rows(tmp_path)
+    assert sharing_strategies(rows) == ["tchebycheff"]
+    table = model_table(rows)
+    assert list(table.index) == ["weighted", "mgda"]  # best test NDCG@10 first, the sharing strategy has no row
+    assert table.loc["weighted", "seeds"] == 2
+    assert table.loc["weighted", "test NDCG@10"] == pytest.approx(0.21)
+    assert table.loc["weighted", "satisfaction loss"] == pytest.approx(8.1)  # the kept epoch's (1), not epoch 0's
+    assert table.loc["weighted", "revenue loss"] == pytest.approx(0.8)
+    lines = markdown(table).splitlines()
+    assert lines[2].startswith("| weighted | 2 | 0.2200 | 0.2100 | 8.100 | 0.800 | 1 | 20 | 300 |")
+    assert lines[3].startswith("| mgda | 1 |") and "| – | – |" in lines[3]
