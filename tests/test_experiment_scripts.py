@@ -166,3 +166,18 @@ def test_models_table_reads_each_trained_model_once(tmp_path):
     lines = markdown(table).splitlines()
     assert lines[2].startswith("| weighted | 2 | 0.2200 | 0.2100 | 8.100 | 0.800 | 1 | 20 | 300 |")
     assert lines[3].startswith("| mgda | 1 |") and "| – | – |" in lines[3]
+
+
+def test_headline_names_the_realised_reports_own_test_point(tmp_path):
+    """Test HV on realised revenue is measured at its own point (reference_point.json's test_reference_point)."""
+    from flagship.headline import _reference_sentence
+
+    record = {"reference_point": [0.0126, 150.7], "test_columns": ["test_satisfaction", "test_realised_revenue"],
+              "test_reference_point": [0.0067, 2.766]}
+    (tmp_path / "reference_point.json").write_text(json.dumps(record))
+    sentence = _reference_sentence(tmp_path)
+    assert sentence.startswith("Test HV reference point (0.0067, 2.766) on (test_satisfaction, test_realised_revenue)")
+    assert "validation HV's (0.0126, 150.7)" in sentence
+    record = {"reference_point": [0.0051, 146.6], "test_columns": ["test_satisfaction", "test_revenue"]}
+    (tmp_path / "reference_point.json").write_text(json.dumps(record))
+    assert _reference_sentence(tmp_path) == "Reference point (0.0051, 146.6)."

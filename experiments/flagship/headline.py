@@ -42,12 +42,23 @@ def headline(report: Path, metrics: tuple[str, ...] = METRICS) -> str:
             t = test.iloc[0]
             cells += [f"{t.p_holm:.3g}" + (" *" if bool(t.significant) else ""), f"{t.a12:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
-    ref = json.loads((report / "reference_point.json").read_text())["reference_point"]
-    point = ", ".join(f"{v:.4g}" for v in ref)
-    lines.append(f"\nReference point ({point}). p: paired two-sided test against {control}, Holm over the other "
+    lines.append(f"\n{_reference_sentence(report)} p: paired two-sided test against {control}, Holm over the other "
                  f"strategies; * p (Holm) < 0.05. A12: the probability that {control} is better in the metric's "
                  "direction (HV higher, IGD+ lower) for a random pair of seeds; below 0.5 the other strategy is.")
     return "\n".join(lines)
+
+
+def _reference_sentence(report: Path) -> str:
+    """The test HV's reference point; a realised-revenue report's own test point, with the validation one beside it."""
+    record = json.loads((report / "reference_point.json").read_text())
+
+    def point(values: list[float]) -> str:
+        return "(" + ", ".join(f"{v:.4g}" for v in values) + ")"
+
+    if "test_reference_point" in record:  # test revenue is another quantity (--test-revenue): its own point
+        return (f"Test HV reference point {point(record['test_reference_point'])} on "
+                f"({', '.join(record['test_columns'])}); validation HV's {point(record['reference_point'])}.")
+    return f"Reference point {point(record['reference_point'])}."
 
 
 def main() -> None:
