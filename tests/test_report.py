@@ -7,6 +7,7 @@ import sys
 from contextlib import redirect_stderr
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from morec_pareto.report.cli import main
 from morec_pareto.report.collect import collect
 from morec_pareto.report.indicators import hypervolume, nondominated_mask
 
-FIGURES = ["fronts", "attainment", "hv_history", "decisions"]
+FIGURES = ["fronts", "attainment", "attainment_test", "hv_history", "decisions"]
 FILES = ["summary.csv", "summary.md", "summary.tex", "tests.csv", "runs.csv", "choices.csv", "reference_point.json",
          "export_non_weighted_knee.yaml", *[f"{f}.{ext}" for f in FIGURES for ext in ("pdf", "png")]]
 
@@ -168,6 +169,24 @@ def test_report_ranks_test_revenue_on_held_out_purchases(tiny_multirun, tmp_path
     for _, row in runs.iterrows():
         test = pd.read_csv(Path(row["run_dir"]) / "front.csv")[["test_satisfaction", "test_realised_revenue"]].to_numpy()
         assert row["test_hypervolume"] == pytest.approx(hypervolume(test[nondominated_mask(test)], ref))
+
+
+def test_test_attainment_figure_draws_the_test_columns(tiny_multirun):
+    """attainment_test.png: the fronts re-scored on test, on realised revenue when the report ranks on it."""
+    from morec_pareto.report.figures import attainment_figure, objective_labels
+
+    for test_revenue in ("test_revenue", "test_realised_revenue"):
+        collection = collect([tiny_multirun], test_revenue=test_revenue)
+        fig = attainment_figure(collection, test=True)
+        ax = fig.axes[0]
+        label = "Realised revenue" if test_revenue == "test_realised_revenue" else objective_labels(collection)[1]
+        assert ax.get_ylabel().startswith(label)
+        test = np.vstack([r.front[list(collection.test_columns)].to_numpy(float) for r in collection.runs])
+        # the axes hold every test point (with the zoom's margin), whatever the validation fronts span
+        assert ax.get_ylim()[0] <= test[:, 1].min() and ax.get_ylim()[1] >= test[:, 1].max()
+        drawn = np.concatenate([line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())])
+        assert set(np.round(test[:, 1], 9)) & set(np.round(drawn, 9))  # the staircases pass through test values
+        plt.close(fig)
 
 
 def test_by_key_joins_the_group_labels(tiny_multirun):

@@ -58,6 +58,8 @@ class Collection:
             `reference_point` unless test revenue is realised revenue, another quantity.
         valid_reference_front: non-dominated union of all runs' validation fronts.
         test_reference_front: non-dominated union of all runs' test fronts.
+        test_objectives: the objectives the test columns are read as (`realised_revenue` for realised
+            test revenue); empty = `objectives`.
     """
 
     runs: list[RunRecord]
@@ -75,6 +77,12 @@ class Collection:
     test_reference_point: np.ndarray
     valid_reference_front: np.ndarray
     test_reference_front: np.ndarray
+    test_objectives: tuple[str, ...] = ()
+
+    @property
+    def test_objective_names(self) -> tuple[str, ...]:
+        """The objectives of the test columns (as `objectives` unless test revenue is realised revenue)."""
+        return self.test_objectives or self.objectives
 
     def group_runs(self, group: str) -> list[RunRecord]:
         """The runs of one group, in table order."""
@@ -336,7 +344,7 @@ def collect(paths: list[str | Path], by: tuple[str, ...] = (), reference_point: 
         group_keys=("strategy", "data", *by), objectives=objectives, k=k, reference_point=ref,
         reference_source=source, ideal=ideal, nadir=nadir, valid_columns=valid_columns, test_columns=test_columns,
         test_reference_point=test_ref,
-        valid_reference_front=valid_front, test_reference_front=test_front,
+        valid_reference_front=valid_front, test_reference_front=test_front, test_objectives=tuple(test_objectives),
     )
 
 

@@ -26,15 +26,17 @@ MARKERS = {"knee": "*", "pseudo_weights": "D"}
 SURFACE_STYLES = {"best": ":", "median": "-", "worst": "--"}
 
 
-def objective_labels(collection: Collection) -> list[str]:
+def objective_labels(collection: Collection, objectives: tuple[str, ...] | None = None) -> list[str]:
     """Axis labels with units and K, from the objective registry (a minimised one says so)."""
+    names = collection.objectives if objectives is None else objectives
     return [get_objective(n).label.format(k=collection.k) + (" (lower is better)" if get_objective(n).direction == "min"
-                                                              else "") for n in collection.objectives]
+                                                              else "") for n in names]
 
 
-def _axes(collection: Collection, height: float = 2.6) -> tuple[plt.Figure, plt.Axes]:
+def _axes(collection: Collection, height: float = 2.6,
+          objectives: tuple[str, ...] | None = None) -> tuple[plt.Figure, plt.Axes]:
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, height))
-    xlabel, ylabel = objective_labels(collection)
+    xlabel, ylabel = objective_labels(collection, objectives)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, lw=0.4)
@@ -85,25 +87,34 @@ def _floor(F: np.ndarray, reference_point: np.ndarray) -> np.ndarray:
     return np.minimum(reference_point, np.asarray(F, dtype=float).min(axis=0))
 
 
-def _zoom(ax: plt.Axes, collection: Collection) -> None:
+def _zoom(ax: plt.Axes, collection: Collection, columns: list[str] = VALID,
+          objectives: tuple[str, ...] | None = None) -> None:
     """Limit the axes to the fronts (the staircases run down to the reference point, often far away);
     a minimised objective's axis is reversed, so better is always up and to the right."""
-    F = np.vstack([r.front[VALID].to_numpy(float) for r in collection.runs])
+    F = np.vstack([r.front[columns].to_numpy(float) for r in collection.runs])
     lo, hi = F.min(axis=0), F.max(axis=0)
     pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
-    sign = _signs(collection)
+    sign = directions(tuple(collection.objectives if objectives is None else objectives))
     ax.set_xlim(*(lo[0] - pad[0], hi[0] + pad[0])[:: int(sign[0])])
     ax.set_ylim(*(lo[1] - pad[1], hi[1] + pad[1])[:: int(sign[1])])
 
 
-def attainment_figure(collection: Collection, choices: pd.DataFrame | None = None) -> plt.Figure:
-    """Best (dotted), median (solid) and worst (dashed) empirical attainment surfaces of each group."""
+def attainment_figure(collection: Collection, choices: pd.DataFrame | None = None, test: bool = False) -> plt.Figure:
+    """Best (dotted), median (solid) and worst (dashed) empirical attainment surfaces of each group.
+
+    Validation fronts (what the search optimised; `choices` are marked on them), or with `test` the same fronts
+    re-scored on test, on the test indicators' columns and reference point (realised revenue when the report
+    ranks on it); no choices there: they were made on validation.
+    """
     colors = group_colors(collection.groups)
-    sign, ref = _signs(collection), orient(collection.reference_point, collection.objectives)
+    columns = list(collection.test_columns) if test else VALID
+    objectives = collection.test_objective_names if test else collection.objectives
+    point = collection.test_reference_point if test else collection.reference_point
+    sign, ref = directions(tuple(objectives)), orient(point, objectives)
     with plt.rc_context(STYLE):
-        fig, ax = _axes(collection)
+        fig, ax = _axes(collection, objectives=objectives)
         for group in collection.groups:
-            surfaces = attainment_surfaces([orient(r.front[VALID].to_numpy(float), collection.objectives)
+            surfaces = attainment_surfaces([orient(r.front[columns].to_numpy(float), objectives)
                                             for r in collection.group_runs(group)])
             for name, surface in surfaces.items():
                 xs, ys = surface_steps(surface, _floor(surface, ref))
@@ -111,8 +122,9 @@ def attainment_figure(collection: Collection, choices: pd.DataFrame | None = Non
                         lw=1.0 + 0.4 * (name == "median"), label=group if name == "median" else None)
         for name, ls in SURFACE_STYLES.items():
             ax.plot([], [], color="0.3", ls=ls, lw=1.0, label=f"{name} surface")
-        _zoom(ax, collection)
-        _mark_choices(ax, choices, colors)
+        _zoom(ax, collection, columns, objectives)
+        if not test:
+            _mark_choices(ax, choices, colors)
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
     return fig
@@ -219,12 +231,14 @@ def front_pairs_figure(collection: Collection, choices: pd.DataFrame | None = No
 def all_figures(collection: Collection, choices: pd.DataFrame | None = None) -> dict[str, plt.Figure]:
     """Every report figure by file stem.
 
-    Two objectives: fronts with median attainment surfaces, and the attainment surfaces. More: `fronts`
+    Two objectives: fronts with median attainment surfaces, and the attainment surfaces of the validation
+    fronts (`attainment`) and of the same fronts on test (`attainment_test`). More: `fronts`
     is a scatter matrix of objective pairs (`front_pairs_figure`) and attainment surfaces are skipped
     (a k-dimensional surface has no faithful drawing in pairs), with one log line saying so.
     """
     if collection.n_obj == 2:
-        fronts = {"fronts": fronts_figure(collection, choices), "attainment": attainment_figure(collection, choices)}
+        fronts = {"fronts": fronts_figure(collection, choices), "attainment": attainment_figure(collection, choices),
+                  "attainment_test": attainment_figure(collection, test=True)}
     else:
         log.info("attainment surfaces skipped: drawn for two objectives, these runs have %d (%s); fronts.png is a "
                  "scatter matrix of objective pairs", collection.n_obj, ", ".join(collection.objectives))
