@@ -107,3 +107,19 @@ def test_pairwise_tests_and_bold_only_when_significant():
 
 def test_tex_escape():
     assert tex_escape("non_weighted 50% {x}") == r"non\_weighted 50\% \{x\}"
+
+
+def test_saved_figures_are_byte_identical_when_saved_twice(tmp_path):
+    """No creation date in the PDF: a regenerated report does not rewrite unchanged figures."""
+    import matplotlib.pyplot as plt
+
+    from morec_pareto.report.plots import save_figure
+
+    def figure() -> plt.Figure:
+        fig, ax = plt.subplots()
+        ax.plot([0, 1, 2], [2, 1, 3])
+        return fig
+
+    first = [p.read_bytes() for p in save_figure(figure(), tmp_path / "a")]
+    second = [p.read_bytes() for p in save_figure(figure(), tmp_path / "b")]
+    assert first == second and first[0][:4] == b"%PDF"

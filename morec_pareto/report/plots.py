@@ -49,12 +49,17 @@ def plot_front(
 
 
 def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
-    """Write `stem`.pdf (vector) and `stem`.png (300 dpi) atomically; return both paths."""
+    """Write `stem`.pdf (vector) and `stem`.png (300 dpi) atomically; return both paths.
+
+    The PDF carries no creation date, so the same figure gives the same bytes (a regenerated report only
+    rewrites the figures that changed).
+    """
     paths = []
     for ext in ("pdf", "png"):
         path = Path(f"{stem}.{ext}")
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=ext, dpi=300, bbox_inches="tight")
+            fig.savefig(tmp, format=ext, dpi=300, bbox_inches="tight",
+                        metadata={"CreationDate": None} if ext == "pdf" else None)
         paths.append(path)
     plt.close(fig)
     return paths
