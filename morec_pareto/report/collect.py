@@ -58,8 +58,8 @@ class Collection:
             `reference_point` unless test revenue is realised revenue, another quantity.
         valid_reference_front: non-dominated union of all runs' validation fronts.
         test_reference_front: non-dominated union of all runs' test fronts.
-        test_objectives: the objectives the test columns are read as (`realised_revenue` for realised
-            test revenue); empty = `objectives`.
+        test_objectives: the objectives the test columns are read as (`objectives`, with `realised_revenue`
+            in place of revenue when test revenue is realised revenue).
     """
 
     runs: list[RunRecord]
@@ -77,12 +77,7 @@ class Collection:
     test_reference_point: np.ndarray
     valid_reference_front: np.ndarray
     test_reference_front: np.ndarray
-    test_objectives: tuple[str, ...] = ()
-
-    @property
-    def test_objective_names(self) -> tuple[str, ...]:
-        """The objectives of the test columns (as `objectives` unless test revenue is realised revenue)."""
-        return self.test_objectives or self.objectives
+    test_objectives: tuple[str, ...]
 
     def group_runs(self, group: str) -> list[RunRecord]:
         """The runs of one group, in table order."""

@@ -108,7 +108,7 @@ def attainment_figure(collection: Collection, choices: pd.DataFrame | None = Non
     """
     colors = group_colors(collection.groups)
     columns = list(collection.test_columns) if test else VALID
-    objectives = collection.test_objective_names if test else collection.objectives
+    objectives = collection.test_objectives if test else collection.objectives
     point = collection.test_reference_point if test else collection.reference_point
     sign, ref = directions(tuple(objectives)), orient(point, objectives)
     with plt.rc_context(STYLE):
