@@ -35,11 +35,10 @@ def model_rows(runs_dir: Path) -> pd.DataFrame:
                "kept epoch": training.get("best_epoch"), "train epochs": summary.get("train_epochs"),
                "train seconds": summary.get("train_seconds"), "shared": training.get("reused_from") is not None}
         history_path = summary_path.parent / "training_history.csv"
-        if history_path.is_file() and training.get("best_epoch") is not None:
-            history = pd.read_csv(history_path).set_index("epoch")
-            kept = history.loc[training["best_epoch"]] if training["best_epoch"] in history.index else None
-            if kept is not None:
-                row["satisfaction loss"], row["revenue loss"] = kept.get("loss_satisfaction"), kept.get("loss_revenue")
+        history = pd.read_csv(history_path).set_index("epoch") if history_path.is_file() else None
+        if history is not None and training.get("best_epoch") in history.index:
+            kept = history.loc[training["best_epoch"]]
+            row["satisfaction loss"], row["revenue loss"] = kept.get("loss_satisfaction"), kept.get("loss_revenue")
         rows.append(row)
     if not rows:
         raise SystemExit(f"{runs_dir}: no run folders with a summary.json")
