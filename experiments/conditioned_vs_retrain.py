@@ -12,7 +12,8 @@ interval over the seed pairs (pairs resampled together). The bar is met when the
 >= 0.97 and the conditioned side trained <= 1/10 of the retrain side's epochs (warm-start epochs count).
 
     python experiments/conditioned_vs_retrain.py DIR... [--conditioned conditioned] [--retrain train_weights_full]
-        [--out OUT]   # OUT/pairs.csv (one row per seed) and OUT/result.json (ratio, interval, verdict)
+        [--out OUT]   # OUT/pairs.csv (one row per seed), OUT/result.json (ratio, interval, verdict),
+                      # OUT/pairs.{png,pdf} (per-seed test HV and ratios) and OUT/attainment_test.{png,pdf}
 """
 from __future__ import annotations
 
@@ -20,12 +21,18 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-from scipy import stats
+import matplotlib
 
-from morec_pareto.io import write_csv, write_json
-from morec_pareto.report.collect import ReportError, collect
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from morec_pareto.io import write_csv, write_json  # noqa: E402
+from morec_pareto.report.collect import Collection, ReportError, collect  # noqa: E402
+from morec_pareto.report.figures import STYLE, attainment_figure  # noqa: E402
+from morec_pareto.report.plots import save_figure  # noqa: E402
 
 HV_BAR, COMPUTE_BAR, SEEDS_WANTED = 0.97, 0.10, 10
 PER_RUN = {"test_hypervolume": "test HV", "test_igd_plus": "test IGD+", "test_hv_best_point_share": "best-pt share",
@@ -37,6 +44,11 @@ def paired_table(paths: list[str], conditioned: str, retrain: str) -> pd.DataFra
 
     `attrs` holds the shared reference point and how it was chosen.
     """
+    return paired_runs(paths, conditioned, retrain)[1]
+
+
+def paired_runs(paths: list[str], conditioned: str, retrain: str) -> tuple[Collection, pd.DataFrame]:
+    """The two strategies' runs as the report collects them, and `paired_table`'s table of them."""
     collection = collect(paths, strategies=(conditioned, retrain))
     runs = collection.table.assign(
         train_epochs=[float(r.summary.get("train_epochs", np.nan)) for r in collection.runs],
@@ -58,7 +70,7 @@ def paired_table(paths: list[str], conditioned: str, retrain: str) -> pd.DataFra
     table["epochs ratio"] = table[f"{conditioned} epochs"] / table[f"{retrain} epochs"]
     table["seconds ratio"] = table[f"{conditioned} seconds"] / table[f"{retrain} seconds"]
     table.attrs.update(reference_point=collection.reference_point, reference_source=collection.reference_source)
-    return table
+    return collection, table
 
 
 def bca_interval(statistic, *samples: np.ndarray, confidence: float = 0.95, n_resamples: int = 9999,
@@ -103,6 +115,31 @@ def verdict(table: pd.DataFrame, conditioned: str, retrain: str) -> dict:
     }
 
 
+def pairs_figure(table: pd.DataFrame, result: dict) -> plt.Figure:
+    """Left: each seed's test HV of the two sides. Right: each pair's HV ratio, the ratio of means, its BCa
+    interval and the bar."""
+    conditioned, retrain = result["conditioned"], result["retrain"]
+    seeds = table.index.to_numpy()
+    with plt.rc_context(STYLE):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 2.6))
+        for column, marker, label in ((f"{retrain} test HV", "s", retrain), (f"{conditioned} test HV", "o", conditioned)):
+            left.plot(seeds, table[column], marker, ms=4, label=label)
+        left.vlines(seeds, table[f"{conditioned} test HV"], table[f"{retrain} test HV"], color="0.7", lw=0.8)
+        left.set(xlabel="seed", ylabel="test hypervolume", xticks=seeds)
+        left.legend(frameon=False, fontsize="small")
+        right.plot(seeds, table["HV ratio"], "o", ms=4, color="0.2", label="per pair")
+        low, high = result["hv_ratio_ci95_bca"]
+        right.axhline(result["hv_ratio"], color="C0", lw=1.2, label=f"ratio of means {result['hv_ratio']:.3f}")
+        if np.isfinite(low):
+            right.axhspan(low, high, color="C0", alpha=0.15, lw=0, label=f"BCa 95 % [{low:.3f}, {high:.3f}]")
+        right.axhline(result["hv_bar"], color="C3", ls="--", lw=1.0, label=f"bar {result['hv_bar']}")
+        right.set(xlabel="seed", ylabel=f"test HV ratio ({conditioned} / {retrain})", xticks=seeds)
+        right.set_title(f"epochs ratio {result['epochs_ratio']:.3f} (bar {result['compute_bar']})", fontsize="small")
+        right.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig.tight_layout()
+    return fig
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", help="run folders or folders holding them")
@@ -111,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="write pairs.csv and result.json here")
     args = parser.parse_args(argv)
     try:
-        table = paired_table(args.paths, args.conditioned, args.retrain)
+        collection, table = paired_runs(args.paths, args.conditioned, args.retrain)
     except ReportError as err:
         sys.exit(f"conditioned_vs_retrain: {err}")
     if table.empty:
@@ -135,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is not None:
         write_csv(table.reset_index(), args.out / "pairs.csv")
         write_json(result, args.out / "result.json")
+        save_figure(pairs_figure(table, result), args.out / "pairs")
+        save_figure(attainment_figure(collection, test=True), args.out / "attainment_test")
 
 
 if __name__ == "__main__":

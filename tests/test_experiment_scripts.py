@@ -70,6 +70,8 @@ def test_ten_pairs_give_a_bca_interval_of_the_hv_ratio_and_a_verdict(tmp_path, c
     assert low < result["hv_ratio"] < high < 1  # every conditioned front is worse: the interval lies below 1
     assert result["epochs_ratio"] == pytest.approx(12 / 134)
     assert result["bar_met"] is met and (low >= 0.97) is met
+    for stem in ("pairs", "attainment_test"):  # the paired figure and the two sides' test attainment surfaces
+        assert all((tmp_path / "out" / f"{stem}.{ext}").stat().st_size > 1000 for ext in ("png", "pdf"))
     assert ("bar met" if met else "bar NOT met") in capsys.readouterr().out
 
 
