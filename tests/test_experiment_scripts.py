@@ -117,6 +117,14 @@ def test_flagship_runner_shares_models_resumes_and_keeps_what_the_report_reads(t
     table = headline(tmp_path / "report").splitlines()  # the README's compact table of that report
     assert table[2].startswith("| **weighted** (control) | 1 |") or table[3].startswith("| **weighted** (control) | 1 |")
     assert any(line.startswith("| tchebycheff | 1 |") for line in table)
+    proc = subprocess.run(["bash", str(ROOT / "experiments" / "flagship" / "robustness.sh"), str(tmp_path / "robust")],
+                          env={**env, "FLAGSHIP": str(tmp_path / "keep")}, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "ml100k_popularity skipped" in proc.stdout  # only the default data was run here
+    for point, source in (("popularity", "configured"), ("union_nadir", "non-dominated union")):
+        folder = tmp_path / "robust" / f"default_{point}"
+        assert {p.name for p in folder.iterdir()} == {"summary.md", "summary.csv", "tests.csv", "reference_point.json"}
+        assert source in json.loads((folder / "reference_point.json").read_text())["source"]
 
 
 def test_conditioned_vs_retrain_runner_feeds_the_paired_script(tmp_path):
