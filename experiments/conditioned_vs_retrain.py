@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("paths", nargs="+", help="run folders or folders holding them")
     parser.add_argument("--conditioned", default="conditioned", help="summary strategy of the one-model side")
     parser.add_argument("--retrain", default="train_weights_full", help="summary strategy of the retrain side")
-    parser.add_argument("--out", type=Path, help="write pairs.csv and result.json here")
+    parser.add_argument("--out", type=Path, help="write pairs.csv, result.json and the two figures here")
     args = parser.parse_args(argv)
     try:
         collection, table = paired_runs(args.paths, args.conditioned, args.retrain)
