@@ -21,18 +21,15 @@ import argparse
 import sys
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt  # headless machines fall back to Agg, as in the report
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from morec_pareto.io import write_csv, write_json  # noqa: E402
-from morec_pareto.report.collect import Collection, ReportError, collect  # noqa: E402
-from morec_pareto.report.figures import STYLE, attainment_figure  # noqa: E402
-from morec_pareto.report.plots import save_figure  # noqa: E402
+from morec_pareto.io import write_csv, write_json
+from morec_pareto.report.collect import Collection, ReportError, collect
+from morec_pareto.report.figures import STYLE, attainment_figure
+from morec_pareto.report.plots import save_figure
 
 HV_BAR, COMPUTE_BAR, SEEDS_WANTED = 0.97, 0.10, 10
 PER_RUN = {"test_hypervolume": "test HV", "test_igd_plus": "test IGD+", "test_hv_best_point_share": "best-pt share",
