@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from morec_pareto.objectives.listed import listed
 from morec_pareto.types import StageData
 
 ORACLE_SMOOTHING = 1e-6  # share of the uniform distribution mixed into P_u, so KL stays finite
@@ -33,7 +34,7 @@ def oracle_kl(lists: np.ndarray, data: StageData) -> np.ndarray:
     p = click / np.maximum(click.sum(axis=1, keepdims=True), 1e-300)  # (U, I)
     p = (1.0 - ORACLE_SMOOTHING) * p + ORACLE_SMOOTHING / click.shape[1]
     q = exposure(lists.shape[2])  # (K,)
-    p_listed = np.take_along_axis(p[None], lists, axis=2)  # (P, U, K)
+    p_listed = listed(p, lists)  # (P, U, K)
     return (q * (np.log(q) - np.log(p_listed))).sum(axis=2)
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from morec_pareto.objectives.listed import listed
 from morec_pareto.types import StageData
 
 
 def expected_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: sum_k price(i_k) * P_model(buy | u, i_k)."""
-    buy = np.take_along_axis(data.purchase[None], lists, axis=2)
+    buy = listed(data.purchase, lists)
     return (buy * data.price[lists]).sum(axis=2)
 
 
@@ -16,7 +17,7 @@ def oracle_revenue(lists: np.ndarray, data: StageData) -> np.ndarray:
     """Per user: sum_k price(i_k) * P_true(buy | u, i_k)."""
     if data.true_buy is None:
         raise ValueError("objective 'oracle_revenue' needs ground truth, which only synthetic data has")
-    buy = np.take_along_axis(data.true_buy[None], lists, axis=2)
+    buy = listed(data.true_buy, lists)
     return (buy * data.price[lists]).sum(axis=2)
 
 

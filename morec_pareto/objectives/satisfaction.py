@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from morec_pareto.objectives.listed import listed
 from morec_pareto.types import StageData
 
 
@@ -29,7 +30,7 @@ def oracle_ndcg(lists: np.ndarray, data: StageData) -> np.ndarray:
     if data.true_click is None:
         raise ValueError("objective 'oracle_ndcg' needs ground truth, which only synthetic data has")
     k = lists.shape[2]
-    gains = np.take_along_axis(data.true_click[None], lists, axis=2)  # (P, U, K)
+    gains = listed(data.true_click, lists)  # (P, U, K)
     dcg = (gains * _discounts(k)).sum(axis=2)
     best = np.sort(np.partition(data.true_click, -k, axis=1)[:, -k:], axis=1)[:, ::-1]  # (U, K) ideal gains
     idcg = (best * _discounts(k)).sum(axis=1)
