@@ -15,7 +15,6 @@ and writes the numbers to `--out`
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from omegaconf import OmegaConf
 
 from morec_pareto.__main__ import CONF_DIR
 from morec_pareto.data.split import leave_one_out, training_windows
+from morec_pareto.io import write_json
 from morec_pareto.models.recommender import build_recommender
 from morec_pareto.pipeline import load_data
 from morec_pareto.search.selection import SelectionSettings
@@ -100,7 +100,7 @@ def main() -> None:
               f"{r['windows_per_second']:7.1f} windows/s  {r['cpu_seconds_per_epoch']:6.2f} CPU s/epoch")
     if not args.ml100k:
         print("ml-100k: skipped (pass --ml100k DIR)")
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_json(record, args.out)
     print(f"written: {args.out}")
 
 
