@@ -154,8 +154,10 @@ def run_one(size: str, method: str, pop: int, policy_name: str, baseline_rev: st
         record["table_seconds"] = evaluator.table_seconds
         if method == "pruned":
             table = evaluator.table(data)
-            record["width"] = table.width
-            record["mean_survivors"] = float(table.allowed.sum(dim=1).double().mean())
+            bands = getattr(table, "tables", (table,))  # a BandedTable: one K-skyband per price-exponent band
+            record["width"] = table.width  # the widest band's columns
+            record["bands"] = len(bands)
+            record["mean_survivors"] = float(np.mean([float(t.allowed.sum(dim=1).double().mean()) for t in bands]))
         start = time.perf_counter()
         F = evaluator(X, data)
         seconds, n = time.perf_counter() - start, len(X)
@@ -214,7 +216,9 @@ def main() -> None:
         for method in args.methods:
             cmd = [sys.executable, __file__, "--one", size, method, "--pop", str(args.pop), "--policy", args.policy,
                    "--baseline-rev", args.baseline_rev]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(f"population_eval: {size} {method} failed:\n{proc.stderr.strip()}")
             rows[method] = json.loads(proc.stdout.strip().splitlines()[-1])
         if "pruned" in rows and "dense" in rows:
             np.testing.assert_array_equal(rows["pruned"]["F"], rows["dense"]["F"])  # same fronts, exactly
@@ -226,8 +230,8 @@ def main() -> None:
                 continue
             extra = ""
             if method == "pruned":
-                extra = (f"  (table {row['table_seconds']:.1f} s once, width {row['width']}, "
-                         f"{row['mean_survivors']:.0f} survivors/user)")
+                extra = (f"  (table {row['table_seconds']:.1f} s once, {row['bands']} bands, widest {row['width']}, "
+                         f"{row['mean_survivors']:.0f} survivors/user per band)")
             elif method == "dense":
                 extra = f"  (table {row['table_seconds']:.1f} s once)"
             print(f"  {method:<7} {row['ms_per_candidate']:9.2f} ms/candidate  peak +{row['peak_extra_mib']:7.0f} MiB"
