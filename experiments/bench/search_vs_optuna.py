@@ -70,6 +70,13 @@ def run_optuna(data, pop: int, gens: int, seed: int, evaluate) -> tuple[np.ndarr
     return F, time.perf_counter() - start
 
 
+def versions() -> dict[str, str]:
+    """Versions of the libraries whose speed the comparison measures."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("optuna", "pymoo", "torch", "numpy")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000)
@@ -119,7 +126,8 @@ def main() -> None:
                 print(f"ours takes 1/{ratio:.1f} of {other}'s wall time; HV ours - {other}: "
                       f"{table['ours']['hv_mean'] - table[other]['hv_mean']:+.5f}")
                 table["ours"][f"wall_ratio_vs_{other}"] = ratio
-    payload = {"command": " ".join(sys.argv), "torch_threads": torch.get_num_threads(), "users": args.users,
+    payload = {"command": " ".join(sys.argv), "torch_threads": torch.get_num_threads(), "versions": versions(),
+               "users": args.users,
                "items": args.items, "pop": args.pop, "gens": args.gens, "seeds": args.seeds,
                "reference_point": ref.tolist(), "summary": table,
                "runs": {m: [{k: v for k, v in r.items() if k != "front"} for r in rs] for m, rs in runs.items()}}
