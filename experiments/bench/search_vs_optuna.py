@@ -126,10 +126,10 @@ def main() -> None:
                 print(f"ours takes 1/{ratio:.1f} of {other}'s wall time; HV ours - {other}: "
                       f"{table['ours']['hv_mean'] - table[other]['hv_mean']:+.5f}")
                 table["ours"][f"wall_ratio_vs_{other}"] = ratio
-    payload = {"command": " ".join(sys.argv), "torch_threads": torch.get_num_threads(), "versions": versions(),
-               "users": args.users,
-               "items": args.items, "pop": args.pop, "gens": args.gens, "seeds": args.seeds,
-               "reference_point": ref.tolist(), "summary": table,
+    threads = f"BENCH_THREADS={os.environ['BENCH_THREADS']} " if "BENCH_THREADS" in os.environ else ""
+    payload = {"command": f"{threads}python {' '.join(sys.argv)}", "torch_threads": torch.get_num_threads(),
+               "versions": versions(), "users": args.users, "items": args.items, "pop": args.pop, "gens": args.gens,
+               "seeds": args.seeds, "reference_point": ref.tolist(), "summary": table,
                "runs": {m: [{k: v for k, v in r.items() if k != "front"} for r in rs] for m, rs in runs.items()}}
     write_json(payload, args.out)
     print(f"wrote {args.out}")
