@@ -173,3 +173,18 @@ def test_band_dominator_counts_are_sound_against_exact_arithmetic():
                 clear[u] = outright | np.all([vv[u, :i] >= vv[u, i] + 1e-3 for vv in v], axis=0)
             assert (counts[:, b, i] <= beats.sum(axis=1)).all(), (b, i)
             assert (counts[:, b, i] >= clear.sum(axis=1)).all(), (b, i)
+
+
+@pytest.mark.parametrize("mask_seen", [True, False])
+@pytest.mark.parametrize("k", [1, 3, 10, 200])
+def test_cpu_skyband_loop_keeps_exactly_the_sweeps_survivors(mask_seen, k):
+    from morec_pareto.ranking.prune import _survivors, _survivors_sweep
+    from morec_pareto.ranking.table import item_columns
+
+    for seed in range(3):
+        for data in (tied_stage(n_users=12, n_items=150, seed=seed), random_stage(12, 150, seed)):
+            cols = item_columns(data, mask_seen)
+            loop, sweep = _survivors(cols, k), _survivors_sweep(cols, k, block=16)
+            assert torch.equal(loop, sweep)
+            assert bool((loop <= cols["allowed"]).all())
+            assert k >= 150 or int(loop.sum()) < int(cols["allowed"].sum())  # something pruned unless k is huge

@@ -14,7 +14,8 @@ there has fewer than K items of the swept set at least as good in both, exact du
 rank). An earlier item outside the buffer has K dominators inside it (by induction over that order),
 and they dominate every later item it dominates, so counting in the buffer and the block decides
 exactly. The buffer holds about K log I items, so the sweep costs O(I (K log I + block)) per user,
-vectorised over users (and runs on the GPU as it is).
+vectorised over users (and runs on the GPU as it is). On the CPU a compiled loop does the same count
+per user, stopping at an item's K-th dominator (`ranking.skyband_cpu`, about ten times faster).
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from morec_pareto.ranking.table import CandidateTable, concat_tables, item_colum
 from morec_pareto.types import StageData
 
 
-# Mixes (rank, lb, lq), on per-user standardised scales, whose top-K items form the reference set.
 def _count(mask: torch.Tensor) -> torch.Tensor:
     """Sum a (U, R, N) bool mask over R (the dominators) as int16: the fast reduction on the CPU."""
     return mask.view(torch.uint8).sum(dim=1, dtype=torch.int16)
@@ -54,8 +54,21 @@ def _skyband_2d(pos: torch.Tensor, lb: torch.Tensor, lq: torch.Tensor, ok: torch
     return ok & (_count(mask) < k)
 
 
-def _survivors(cols: dict[str, torch.Tensor], k: int, block: int = 64) -> torch.Tensor:
-    """(U, I) bool: allowed items with fewer than k dominators (the K-skyband) of a chunk of users' columns."""
+def _survivors(cols: dict[str, torch.Tensor], k: int) -> torch.Tensor:
+    """(U, I) bool: allowed items with fewer than k dominators (the K-skyband) of a chunk of users' columns.
+
+    On the CPU a compiled per-user loop (`ranking.skyband_cpu`), elsewhere the vectorised sweep below:
+    the same survivors.
+    """
+    if cols["lb"].device.type == "cpu":
+        from morec_pareto.ranking.skyband_cpu import survivors_cpu  # numba compiles on first use
+
+        return survivors_cpu(cols["allowed"], cols["lb"], cols["lq"], k)
+    return _survivors_sweep(cols, k)
+
+
+def _survivors_sweep(cols: dict[str, torch.Tensor], k: int, block: int = 64) -> torch.Tensor:
+    """`_survivors` vectorised over users, a block of items at a time against a buffer (for GPUs)."""
     allowed, lb, lq = cols["allowed"], cols["lb"], cols["lq"]
     n_users, n = allowed.shape
     device = allowed.device
