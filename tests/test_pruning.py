@@ -188,3 +188,18 @@ def test_cpu_skyband_loop_keeps_exactly_the_sweeps_survivors(mask_seen, k):
             assert torch.equal(loop, sweep)
             assert bool((loop <= cols["allowed"]).all())
             assert k >= 150 or int(loop.sum()) < int(cols["allowed"].sum())  # something pruned unless k is huge
+
+
+@pytest.mark.parametrize("mask_seen", [True, False])
+def test_cpu_band_count_loop_counts_exactly_what_the_vectorised_form_counts(mask_seen):
+    from morec_pareto.ranking.bands import _band_counts, _band_counts_vectorised
+
+    for seed in range(3):
+        for data in (tied_stage(n_users=10, n_items=120, seed=seed), random_stage(10, 120, seed)):
+            table = pruned_table(data, 5, mask_seen)
+            for n_bands in (1, 4, 16):
+                edges = band_edges(table, n_bands)
+                assert torch.equal(_band_counts(table, edges), _band_counts_vectorised(table, edges))
+            dense = dense_table(data, mask_seen)
+            edges = band_edges(dense, 8)
+            assert torch.equal(_band_counts(dense, edges), _band_counts_vectorised(dense, edges))

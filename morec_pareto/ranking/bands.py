@@ -100,6 +100,19 @@ def banded_table(table: CandidateTable, k: int, n_bands: int = 16, max_elements:
 def _band_counts(table: CandidateTable, edges: np.ndarray) -> torch.Tensor:
     """(U, B, S) int16: per band, how many earlier columns dominate each column over the whole band.
 
+    On the CPU a compiled loop over the pairs (`ranking.skyband_cpu`), elsewhere the vectorised form
+    (`_band_counts_vectorised`): the same counts.
+    """
+    if table.lb.device.type == "cpu":
+        from morec_pareto.ranking.skyband_cpu import band_counts_cpu  # numba compiles on first use
+
+        return band_counts_cpu(table.lb, table.lq, edges, 2 * _MARGIN)
+    return _band_counts_vectorised(table, edges)
+
+
+def _band_counts_vectorised(table: CandidateTable, edges: np.ndarray) -> torch.Tensor:
+    """`_band_counts` over every pair of columns at once, as tensors (for GPUs).
+
     Pairs (j above i) only, flattened: a pair dominates the bands from `start` to `stop - 1`, added
     to a per-band difference array that a cumulative sum over bands turns into counts. Allowed
     columns are a prefix of each row (tables put seen items and filler last), so a pair whose upper

@@ -1,4 +1,6 @@
-"""The K-skyband sweep of `ranking.prune` as a compiled loop (numba) for tables on the CPU.
+"""Compiled loops (numba) for the pruning of tables on the CPU: the K-skyband sweep and the band counts.
+
+`survivors_cpu` is `ranking.prune`'s sweep; `band_counts_cpu` is `ranking.bands._band_counts`.
 
 Per user, items are swept in rank order against the survivors so far, kept strongest first (largest
 lb + lq), and an item's scan stops at its K-th dominator. It counts exactly what the torch sweep
@@ -50,4 +52,64 @@ def survivors_cpu(allowed: torch.Tensor, lb: torch.Tensor, lq: torch.Tensor, k: 
     out = np.empty(tuple(lb.shape), dtype=np.bool_)
     _sweep(np.ascontiguousarray(allowed.numpy()), np.ascontiguousarray(lb.numpy(), dtype=np.float32),
            np.ascontiguousarray(lq.numpy(), dtype=np.float32), int(k), out)
+    return torch.from_numpy(out)
+
+
+@njit(cache=True)
+def _edges_below(edges: np.ndarray, t: np.float32) -> int:  # pragma: no cover
+    """How many edges are < t (edges ascending): torch.bucketize(t, edges)."""
+    lo, hi = 0, len(edges)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if edges[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _bands(lb: np.ndarray, lq: np.ndarray, edges: np.ndarray, margin_scale: np.float32,
+           out: np.ndarray) -> None:  # pragma: no cover
+    n_users, width = lb.shape
+    n_bands = len(edges) - 1
+    diff = np.zeros(n_bands + 1, np.int32)  # one column's per-band difference array
+    for u in range(n_users):
+        margin = np.float32(0.0)
+        for s in range(width):
+            margin = max(margin, np.float32(abs(lb[u, s]) + abs(lq[u, s])))
+        margin = np.float32(margin * margin_scale)
+        for i in range(width):
+            diff[:] = 0
+            x_lb, x_lq = lb[u, i], lq[u, i]
+            for j in range(i):  # j ranks above i
+                d_lb = np.float32(lb[u, j] - x_lb)
+                d_lq = np.float32(lq[u, j] - x_lq)
+                if d_lb >= 0 and d_lq >= 0:  # dominates outright: every band
+                    diff[0] += 1
+                    continue
+                if d_lb < 0 and d_lq < 0:  # worse in both: no band (the float t below is >= 1 or < 0 then too)
+                    continue
+                slope = np.float32(d_lq - d_lb)
+                if slope == 0:  # parallel and not dominating outright: never
+                    continue
+                t = np.float32(np.float32(margin - d_lb) / slope)
+                below_t = _edges_below(edges, t)
+                if slope > 0:  # the bands whose left edge >= t (up to the last)
+                    diff[min(below_t, n_bands)] += 1
+                elif t > 0:  # falling: the bands whose right edge < t
+                    diff[0] += 1
+                    diff[below_t - 1] -= 1
+            running = 0
+            for b in range(n_bands):
+                running += diff[b]
+                out[u, b, i] = running
+
+
+def band_counts_cpu(lb: torch.Tensor, lq: torch.Tensor, edges: np.ndarray, margin_scale: float) -> torch.Tensor:
+    """(U, B, S) int16: per band, the earlier columns that dominate each column (as `bands._band_counts`)."""
+    n_users, width = lb.shape
+    out = np.empty((n_users, len(edges) - 1, width), dtype=np.int16)
+    _bands(np.ascontiguousarray(lb.numpy(), dtype=np.float32), np.ascontiguousarray(lq.numpy(), dtype=np.float32),
+           np.asarray(edges, dtype=np.float32), np.float32(margin_scale), out)
     return torch.from_numpy(out)
