@@ -20,6 +20,7 @@ for every alpha; so pruned and dense tables give identical lists.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -66,7 +67,16 @@ class CandidateTable:
 
     def pool_width(self, n_pool: int) -> int:
         """Columns to keep so that every user's pool of the n_pool most relevant allowed items is inside."""
-        return max(1, int((self.pool_rank < n_pool).sum(dim=1).max().item()))
+        return max(1, int(np.searchsorted(self._pool_rank_suffix_min, n_pool, side="left")))
+
+    @cached_property
+    def _pool_rank_suffix_min(self) -> np.ndarray:
+        """(S,) the least pool rank of any user at this column or right of it: non-decreasing, so the
+        columns before the first entry >= n hold every pool rank < n (read once per table)."""
+        if self.n_users == 0:
+            return np.full(self.width, _NOWHERE)
+        least = self.pool_rank.min(dim=0).values.flip(0).cummin(dim=0).values.flip(0)
+        return least.cpu().numpy()
 
     def log_revenue(self, alpha: torch.Tensor) -> torch.Tensor:
         """log(b p^alpha) (P, U, S) for price exponents alpha (P,) in [0, 2], monotone in (lb, lq)."""

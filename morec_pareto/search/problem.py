@@ -36,14 +36,18 @@ class PopulationEvaluator:
         self.prune = bool(prune) and policy.prunable
         self.bands = bands if self.prune and "price_exponent" in policy.var_names else 1
         self.max_elements, self.cache_size = max_elements, cache_size
-        self._tables: dict[int, tuple[StageData, CandidateTable | BandedTable]] = {}
+        # per stage: its data, its table and the table's user chunks (kept, so per-table caches survive generations)
+        self._tables: dict[int, tuple[StageData, CandidateTable | BandedTable, dict]] = {}
         self.table_seconds = 0.0
 
     def table(self, data: StageData) -> CandidateTable | BandedTable:
         """The (cached) candidate table of a stage: banded when pruning a policy with a price exponent."""
+        return self._entry(data)[1]
+
+    def _entry(self, data: StageData) -> tuple[StageData, CandidateTable | BandedTable, dict]:
         hit = self._tables.get(id(data))
         if hit is not None and hit[0] is data:
-            return hit[1]
+            return hit
         start = time.perf_counter()
         policy = self.policy
         table: CandidateTable | BandedTable
@@ -56,8 +60,8 @@ class PopulationEvaluator:
         self.table_seconds += time.perf_counter() - start
         if len(self._tables) >= self.cache_size:
             self._tables.pop(next(iter(self._tables)))
-        self._tables[id(data)] = (data, table)
-        return table
+        self._tables[id(data)] = (data, table, {})
+        return self._tables[id(data)]
 
     def per_user(self, X: np.ndarray, data: StageData, objectives: tuple[str, ...] | None = None) -> np.ndarray:
         """Objective values (P, U, n_obj), natural units, of every candidate in X for every user of `data`."""
@@ -71,11 +75,13 @@ class PopulationEvaluator:
         Users are chunked so that the (P, users, columns) tensors hold at most `max_elements`.
         """
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        table = self.table(data)
+        _, table, chunks = self._entry(data)
         chunk = max(1, self.max_elements // (len(X) * table.width * self.policy.memory_factor))
         for start in range(0, data.n_users, chunk):
             users = slice(start, start + chunk)
-            yield users, self._rank(X, table.rows(users)).cpu().numpy()
+            if (start, chunk) not in chunks:
+                chunks[(start, chunk)] = table.rows(users)
+            yield users, self._rank(X, chunks[(start, chunk)]).cpu().numpy()
 
     def _rank(self, X: np.ndarray, table: CandidateTable | BandedTable) -> torch.Tensor:
         """Top-K lists (P, U, K) of candidates X, each on its price-exponent band's table when banded."""
