@@ -25,5 +25,3 @@ def listed(values: np.ndarray, lists: np.ndarray) -> np.ndarray:
     if index.ndim != 3 or table.ndim != 2 or idx.shape[1] != table.shape[0]:
         raise ValueError(f"listed: lists {index.shape} do not fit a (users, items) table {tuple(table.shape)}")
     return table[None].expand(idx.shape[0], -1, -1).gather(2, idx).numpy()
-
-
