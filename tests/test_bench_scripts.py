@@ -28,3 +28,24 @@ def test_population_eval_methods_agree_and_report_bands(tiny_size):
     assert 0 < pruned["mean_survivors"] <= pruned["width"]
     for row in rows.values():
         assert row["ms_per_candidate"] > 0 and row["candidates"] > 0
+
+
+def test_time_to_target_reads_the_front_of_every_evaluation_so_far():
+    import search_vs_optuna
+
+    ref = np.zeros(2)
+    trace = [(0.5, np.array([[1.0, 1.0]])), (0.9, np.array([[0.5, 0.5]])), (1.4, np.array([[2.0, 0.5], [0.5, 2.0]]))]
+    # HV so far: 1.0, 1.0 (a dominated point adds nothing), then 1 + 2 x (1 x 0.5) = 2.0
+    assert search_vs_optuna.time_to_target(trace, ref, 1.0) == (0.5, 1)
+    assert search_vs_optuna.time_to_target(trace, ref, 1.2) == (1.4, 3)
+    assert search_vs_optuna.time_to_target(trace, ref, 1.99) == (1.4, 3)
+    assert search_vs_optuna.time_to_target(trace, ref, 2.01) is None
+
+
+def test_search_vs_optuna_ours_records_an_anytime_trace(tiny_size):
+    import search_vs_optuna
+
+    data = population_eval.random_stage(30, 80)
+    F, seconds, trace = search_vs_optuna.run_ours(data, pop=6, gens=3, seed=0)
+    assert len(trace) == 3 and sum(len(f) for _, f in trace) == len(F) == 18
+    assert 0 < trace[0][0] <= trace[1][0] <= trace[2][0] <= seconds

@@ -44,6 +44,7 @@ def test_history_hypervolume_never_decreases(tiny_run):
     assert list(history.columns[:4]) == ["generation", "n_evals", "hypervolume", "n_nondominated"]
     assert (np.diff(history["hypervolume"]) >= 0).all()
     assert (np.diff(history["n_evals"]) > 0).all()
+    assert (history["seconds"] > 0).all() and (np.diff(history["seconds"]) >= 0).all()  # search seconds so far
 
 
 def test_training_history_has_one_row_per_epoch(tiny_run):

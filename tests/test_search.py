@@ -85,6 +85,8 @@ def test_same_seed_same_front_and_resume_continues(tiny_stages, tmp_path, search
     assert len(algorithm.problem.log) == 3
     resumed = run_search(search, policy, valid, objectives, ref, **kwargs, checkpoint=ckpt)
     assert [h["generation"] for h in resumed.history] == list(range(1, 7))
+    seconds = [h["seconds"] for h in resumed.history]  # the resumed generations go on from the checkpoint's time
+    assert all(b >= a for a, b in zip(seconds, seconds[1:])) and seconds[3] >= seconds[2] > 0
     assert len(resumed.F) == len(full.F)
     np.testing.assert_array_equal(resumed.X[: len(resumed.X) // 2], full.X[: len(full.X) // 2])
     assert resumed.history[-1]["hypervolume"] > 0

@@ -17,8 +17,10 @@ on random score tables) and the same budget (pop x gens evaluations) for three s
 Hypervolume is measured at one reference point fixed for the whole comparison by the report's
 rule (the nadir of every point of every compared front minus 10 % of their range, so every run's
 points count). Prints wall time, hypervolume and hypervolume per second (means over seeds) and the
-ratios; writes the JSON. Run it alone on the machine. `BENCH_THREADS` (default 1) sets torch's threads
-for all three; the committed JSON is at 2, this machine's cores.
+ratios, then an anytime reading of the same runs: the search seconds after which our front of every
+evaluation so far first reaches the hypervolume `optuna_dense` ends with (same seed); writes the JSON.
+Run it alone on the machine. `BENCH_THREADS` (default 1) sets torch's threads for all three; the
+committed JSON is at 2, this machine's cores.
 """
 from __future__ import annotations
 
@@ -44,11 +46,24 @@ from morec_pareto.search.run import run_search  # noqa: E402
 OBJECTIVES = ("oracle_ndcg", "oracle_revenue")
 
 
-def run_ours(data, pop: int, gens: int, seed: int) -> tuple[np.ndarray, float]:
+def run_ours(data, pop: int, gens: int, seed: int) -> tuple[np.ndarray, float, list[tuple[float, np.ndarray]]]:
+    """All evaluations, wall seconds and per generation (search seconds so far, that generation's points)."""
     start = time.perf_counter()
     result = run_search(NSGA2Search(pop_size=pop, n_gen=gens, prune=True), WeightedPolicy(k=10), data, OBJECTIVES,
                         np.zeros(2), seed=seed, progress=False)
-    return result.F, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    trace = [(row["seconds"], result.F[result.generation == row["generation"]]) for row in result.history]
+    return result.F, seconds, trace
+
+
+def time_to_target(trace: list[tuple[float, np.ndarray]], ref: np.ndarray, target: float) -> tuple[float, int] | None:
+    """(search seconds, generations) at which the front of every evaluation so far first reaches `target` HV."""
+    so_far = np.empty((0, ref.size))
+    for generation, (seconds, F) in enumerate(trace, start=1):
+        so_far = np.vstack([so_far, F])
+        if hypervolume(so_far[nondominated_mask(so_far)], ref) >= target:
+            return seconds, generation
+    return None
 
 
 def run_optuna(data, pop: int, gens: int, seed: int, evaluate) -> tuple[np.ndarray, float]:
@@ -68,6 +83,33 @@ def run_optuna(data, pop: int, gens: int, seed: int, evaluate) -> tuple[np.ndarr
     study.optimize(objective, n_trials=pop * gens)
     F = np.array([t.values for t in study.trials])
     return F, time.perf_counter() - start
+
+
+def anytime(runs: dict[str, list[dict]], traces: dict[int, list[tuple[float, np.ndarray]]], ref: np.ndarray,
+            table: dict[str, dict]) -> None:
+    """Time to target: when our search's front of all evaluations so far first reaches the hypervolume Optuna's
+    `optuna_dense` run of the same seed ends with, against that run's whole wall time (an anytime reading of
+    the same runs; the whole-budget ratio above is the other reading)."""
+    optuna = {r["seed"]: r for r in runs["optuna_dense"]}
+    reached = []
+    for r in runs["ours"]:
+        hit = time_to_target(traces[r["seed"]], ref, optuna[r["seed"]]["hypervolume"])
+        r["seconds_to_optuna_dense_hv"], r["generations_to_optuna_dense_hv"] = hit if hit else (None, None)
+        if hit:
+            reached.append((hit[0], optuna[r["seed"]]["seconds"]))
+            print(f"  seed {r['seed']} ours reaches optuna_dense's HV {optuna[r['seed']]['hypervolume']:.4f} after "
+                  f"{hit[1]} generations, {hit[0]:.2f} s (1/{optuna[r['seed']]['seconds'] / hit[0]:.1f} of its "
+                  f"{optuna[r['seed']]['seconds']:.1f} s)")
+        else:
+            print(f"  seed {r['seed']} ours never reaches optuna_dense's HV")
+    table["ours"]["n_seeds_reaching_optuna_dense_hv"] = len(reached)
+    if len(reached) == len(runs["ours"]):
+        ours_s, optuna_s = np.array(reached).T
+        ratio = float(optuna_s.mean() / ours_s.mean())
+        table["ours"]["seconds_to_optuna_dense_hv_mean"] = float(ours_s.mean())
+        table["ours"]["time_to_target_ratio_vs_optuna_dense"] = ratio
+        print(f"time to target: ours reaches optuna_dense's final HV in {ours_s.mean():.2f} s on average, "
+              f"1/{ratio:.1f} of its wall time")
 
 
 def versions() -> dict[str, str]:
@@ -95,10 +137,11 @@ def main() -> None:
     print(f"{args.users} users x {args.items} items, budget {args.pop} x {args.gens} = {args.pop * args.gens} "
           f"evaluations, seeds {args.seeds}")
     runs: dict[str, list[dict]] = {m: [] for m in args.methods}
+    traces: dict[int, list[tuple[float, np.ndarray]]] = {}
     for seed in args.seeds:
         for method in args.methods:
             if method == "ours":
-                F, seconds = run_ours(data, args.pop, args.gens, seed)
+                F, seconds, traces[seed] = run_ours(data, args.pop, args.gens, seed)
             else:
                 F, seconds = run_optuna(data, args.pop, args.gens, seed, evaluators[method])
             runs[method].append({"seed": seed, "seconds": seconds, "front": F[nondominated_mask(F)].tolist(),
@@ -126,6 +169,8 @@ def main() -> None:
                 print(f"ours takes 1/{ratio:.1f} of {other}'s wall time; HV ours - {other}: "
                       f"{table['ours']['hv_mean'] - table[other]['hv_mean']:+.5f}")
                 table["ours"][f"wall_ratio_vs_{other}"] = ratio
+        if "optuna_dense" in table:
+            anytime(runs, traces, ref, table)
     threads = f"BENCH_THREADS={os.environ['BENCH_THREADS']} " if "BENCH_THREADS" in os.environ else ""
     payload = {"command": f"{threads}python {' '.join(sys.argv)}", "torch_threads": torch.get_num_threads(),
                "versions": versions(), "users": args.users, "items": args.items, "pop": args.pop, "gens": args.gens,

@@ -42,12 +42,14 @@ class SearchResult:
         return nondominated_mask(self.F, self.objectives)
 
 
-def _history_row(problem: RankingProblem, generation: int, reference_point: np.ndarray) -> dict[str, float]:
+def _history_row(problem: RankingProblem, generation: int, reference_point: np.ndarray,
+                 seconds: float) -> dict[str, float]:
+    """One generation's row of history.csv: the front of every evaluation so far and the search seconds so far."""
     F = np.concatenate([f for _, f in problem.log])
     objectives = problem.evaluator.objectives
     front = F[nondominated_mask(F, objectives)]
     return {"generation": generation, "n_evals": len(F), "hypervolume": hypervolume(front, reference_point, objectives),
-            "n_nondominated": len(front)}
+            "n_nondominated": len(front), "seconds": seconds}
 
 
 def _save_checkpoint(path: Path, algorithm: Algorithm) -> bool:
@@ -91,10 +93,10 @@ def run_search(
     start = time.perf_counter()
     bar = tqdm(total=search.n_gen, desc=f"search:{label or search.name}", unit="gen", disable=not progress)
     if isinstance(search, FixedBatches):
-        history = _run_fixed(search, problem, policy, source, seed, reference_point, bar)
+        history = _run_fixed(search, problem, policy, source, seed, reference_point, bar, start)
     else:
         assert isinstance(search, Evolutionary), f"search {search.name}: neither fixed batches nor evolutionary"
-        problem, history = _run_evolution(search, problem, source, seed, checkpoint, reference_point, bar)
+        problem, history = _run_evolution(search, problem, source, seed, checkpoint, reference_point, bar, start)
     bar.close()
     generation = np.concatenate([np.full(len(x), g + 1) for g, (x, _) in enumerate(problem.log)])
     return SearchResult(
@@ -106,21 +108,24 @@ def run_search(
 
 
 def _run_fixed(search: FixedBatches, problem: RankingProblem, policy: RankingPolicy, source: ScoreSource, seed: int,
-               reference_point: np.ndarray, bar: tqdm) -> list[dict[str, float]]:
+               reference_point: np.ndarray, bar: tqdm, start: float) -> list[dict[str, float]]:
     """Evaluate the method's fixed candidates a generation (pop_size) at a time."""
     X_all = search.candidates(policy, problem.xl, problem.xu, source.n_levels, seed)
     history = []
     for gen in range(search.n_gen):
         problem.evaluate(X_all[gen * search.pop_size : (gen + 1) * search.pop_size])
-        history.append(_history_row(problem, gen + 1, reference_point))
+        history.append(_history_row(problem, gen + 1, reference_point, time.perf_counter() - start))
         bar.update(1)
     return history
 
 
 def _run_evolution(search: Evolutionary, problem: RankingProblem, source: ScoreSource, seed: int, checkpoint: Path | None,
-               reference_point: np.ndarray, bar: tqdm) -> tuple[RankingProblem, list[dict[str, float]]]:
-    """The evolutionary search generation by generation, resuming from and saving to `checkpoint` when given."""
-    algorithm, history = None, []
+               reference_point: np.ndarray, bar: tqdm, start: float) -> tuple[RankingProblem, list[dict[str, float]]]:
+    """The evolutionary search generation by generation, resuming from and saving to `checkpoint` when given.
+
+    A resumed search's `seconds` go on from the checkpoint's last row, so they count the search's own time.
+    """
+    algorithm, history, offset = None, [], 0.0
     if checkpoint is not None and checkpoint.exists():
         with open(checkpoint, "rb") as fh:
             algorithm = pickle.load(fh)
@@ -128,6 +133,7 @@ def _run_evolution(search: Evolutionary, problem: RankingProblem, source: ScoreS
         algorithm.problem.evaluator = problem.evaluator  # this run's device and pruning
         problem = algorithm.problem
         history = list(algorithm.morec_history)
+        offset = history[-1].get("seconds", 0.0) if history else 0.0
         bar.update(len(history))
     if algorithm is None:
         algorithm = search.algorithm(problem.n_obj)
@@ -135,7 +141,7 @@ def _run_evolution(search: Evolutionary, problem: RankingProblem, source: ScoreS
         algorithm.morec_history = []
     while algorithm.has_next():
         algorithm.next()
-        history.append(_history_row(problem, algorithm.n_gen - 1, reference_point))
+        history.append(_history_row(problem, algorithm.n_gen - 1, reference_point, offset + time.perf_counter() - start))
         algorithm.morec_history = history
         if checkpoint is not None and not _save_checkpoint(checkpoint, algorithm):
             checkpoint = None
