@@ -2,11 +2,12 @@
 
 A joblib multirun (2 workers) and a submitit-local multirun give byte-identical front.csv files to the
 serial multirun of the same seeds, in the same run folders (`hydra.sweep.subdir`, whose `${run_name:}`
-resolver reaches the workers with Hydra's Singleton state). strategy=train_weights with loss.parallel=ray
-gives the front of loss.parallel=none, on a local 2-CPU Ray instance started and shut down by the run
-(`LocalRay` in scoring/retrain.py), and inside a `hydra/launcher=ray` job on the launcher's 2-CPU
-instance. Each test is skipped only when its optional package is missing: `.[launchers]` (joblib,
-submitit; installed by scripts/setup.sh) or `.[ray]` (not installed there).
+resolver reaches the workers with Hydra's Singleton state). strategy=train_weights with loss.parallel=process
+(the default spawn pool) or loss.parallel=ray gives the front of loss.parallel=none; Ray runs on a local
+2-CPU Ray instance started and shut down by the run (`LocalRay` in scoring/retrain.py), and inside a
+`hydra/launcher=ray` job on the launcher's 2-CPU instance. Each test is skipped only when its optional
+package is missing: `.[launchers]` (joblib, submitit; installed by scripts/setup.sh) or `.[ray]` (not
+installed there).
 """
 from __future__ import annotations
 
@@ -114,3 +115,10 @@ def test_ray_launcher_job_with_ray_trainings_matches_no_parallelism(train_weight
     cli("-m", "hydra/launcher=ray", "hydra.launcher.ray.init.address=local", "hydra.launcher.ray.init.num_cpus=2", *TINY,
         *TRAIN_WEIGHTS, "loss.parallel=ray", "seed=0", f"hydra.sweep.dir={tmp_path}")
     assert fronts(tmp_path) == {"0_train_weights_seed0": train_weights_front}
+
+
+def test_train_weights_in_a_process_pool_matches_no_parallelism(train_weights_front, tmp_path):
+    """The default loss.parallel=process (a spawn pool of loss.n_workers) trains the same per-weight models."""
+    cli(*TINY, *TRAIN_WEIGHTS, "loss.parallel=process", f"hydra.run.dir={tmp_path}")
+    assert len(list((tmp_path / "trainings").glob("level_*.pt"))) > 1
+    assert (tmp_path / "front.csv").read_bytes() == train_weights_front
