@@ -203,3 +203,15 @@ def test_cpu_band_count_loop_counts_exactly_what_the_vectorised_form_counts(mask
             dense = dense_table(data, mask_seen)
             edges = band_edges(dense, 8)
             assert torch.equal(_band_counts(dense, edges), _band_counts_vectorised(dense, edges))
+
+
+def test_loops_compile_without_a_writable_cache_place(caplog):
+    """A read-only install run by a user without a writable home: numba refuses cache=True (here: a function
+    whose source file does not exist), and the loop is compiled per process instead of failing the import."""
+    from morec_pareto.ranking.skyband_cpu import compiled
+
+    namespace: dict = {}
+    exec(compile("def add_one(x):\n    return x + 1\n", "<no file>", "exec"), namespace)
+    with caplog.at_level("WARNING"):
+        add_one = compiled(namespace["add_one"])
+    assert add_one(41) == 42 and "NUMBA_CACHE_DIR" in caplog.text

@@ -10,12 +10,31 @@ dominators among the first few dozen survivors instead of being compared with al
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from numba import njit
 
+log = logging.getLogger(__name__)
 
-@njit(cache=True)
+
+def compiled(func: Callable) -> Callable:
+    """`func` compiled by numba, with its machine code cached on disk where numba finds a writable place.
+
+    Numba caches beside the source file or in the user's cache folder (NUMBA_CACHE_DIR overrides both). An
+    install whose package folder is read-only, run by a user without a writable home, has neither: numba then
+    refuses `cache=True` at import, so the loop is compiled once per process instead (about a second).
+    """
+    try:
+        return njit(cache=True)(func)
+    except RuntimeError as err:  # numba: "cannot cache function ...: no locator available"
+        log.warning("%s; compiling it in every process (set NUMBA_CACHE_DIR to a writable folder to cache it)", err)
+        return njit(func)
+
+
+@compiled
 def _sweep(allowed: np.ndarray, lb: np.ndarray, lq: np.ndarray, k: int, out: np.ndarray) -> None:  # pragma: no cover
     n_users, n = lb.shape
     buf_lb = np.empty(n, np.float32)
@@ -55,7 +74,7 @@ def survivors_cpu(allowed: torch.Tensor, lb: torch.Tensor, lq: torch.Tensor, k: 
     return torch.from_numpy(out)
 
 
-@njit(cache=True)
+@compiled
 def _edges_below(edges: np.ndarray, t: np.float32) -> int:  # pragma: no cover
     """How many edges are < t (edges ascending): torch.bucketize(t, edges)."""
     lo, hi = 0, len(edges)
@@ -68,7 +87,7 @@ def _edges_below(edges: np.ndarray, t: np.float32) -> int:  # pragma: no cover
     return lo
 
 
-@njit(cache=True)
+@compiled
 def _bands(lb: np.ndarray, lq: np.ndarray, edges: np.ndarray, margin_scale: np.float32,
            out: np.ndarray) -> None:  # pragma: no cover
     n_users, width = lb.shape
