@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from morec_pareto.io import write_csv, write_json
 from morec_pareto.metrics.accuracy import ranking_metrics, target_ranks
@@ -142,6 +143,9 @@ def build_summary(run: RunOutcome) -> dict:
         "search_seconds": result.seconds,
         "search_table_seconds": result.table_seconds,
         "device": run.device,
+        # the CPU's vector unit as torch's kernels see it (AVX2, AVX512, ...): runs on different ones differ in
+        # the last bits of training (README, "Same seed, same device type")
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "prune": run.prune,
         **accuracy_summary(run.split, task, *source.base),
         "training": {"method": run.training_method, "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run,

@@ -19,6 +19,7 @@ def test_pruned_and_dense_search_write_the_same_front_on_the_large_overlay(tmp_p
     pd.testing.assert_frame_equal(pruned, dense)
     summary = json.loads((tmp_path / "true" / "summary.json").read_text())
     assert summary["device"] == "cpu" and summary["prune"] is True
+    assert summary["cpu_capability"] == torch.backends.cpu.get_cpu_capability()  # e.g. AVX2, AVX512
     assert 0 <= summary["search_table_seconds"] <= summary["search_seconds"]
     assert json.loads((tmp_path / "false" / "summary.json").read_text())["prune"] is False
 

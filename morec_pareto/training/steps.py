@@ -48,13 +48,17 @@ def batch_losses(
     n_items = len(price) - 1
     device = windows.device
     neg = torch.randint(1, n_items + 1, (n_negatives,), generator=generator).to(device)  # (M,) shared negatives
+    # Rows are gathered with F.embedding, not h_every[pos - 1]: on the CPU with 2+ threads, advanced indexing's
+    # backward adds the gradients of repeated rows with atomics in whatever order the threads run, so the same
+    # seed trained to different weights run to run; embedding's backward adds them in index order (what the
+    # 1-thread indexing backward does too, so 1-thread results are unchanged).
     if full_softmax:
         h_every = model.item_encoder(torch.arange(1, n_items + 1, device=device))  # (I, d)
-        h_pos, h_neg = h_every[pos - 1], h_every[neg - 1]
+        h_pos, h_neg = F.embedding(pos - 1, h_every), F.embedding(neg - 1, h_every)
     else:
         uniq, inverse = torch.unique(torch.cat([pos, neg]), return_inverse=True)
         h_all = model.item_encoder(uniq)
-        h_pos, h_neg = h_all[inverse[: len(pos)]], h_all[inverse[len(pos):]]
+        h_pos, h_neg = F.embedding(inverse[: len(pos)], h_all), F.embedding(inverse[len(pos):], h_all)
     pref_rows = None if preference is None else preference[rows]
     pos_logits = model.scorer(h_u, h_pos, pref_rows)  # (N, 2)
     neg_logits = model.scorer.pairs(h_u, h_neg, pref_rows)  # (N, M, 2)
